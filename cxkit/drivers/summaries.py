@@ -1,0 +1,620 @@
+"""Tidy summaries of a fitted driver model and of raw score distributions.
+
+Everything here turns posterior draws (or counts) into one tidy DataFrame with a
+posterior mean and a 94% highest-density interval (HDI, computed by arviz), so the
+notebooks, the published tables and the dashboards all read the same numbers:
+
+- :func:`driver_importance` - effect and importance of each driver per segment, the
+  probability that a driver is in the top ``k`` (``tables/driver_importance.parquet``);
+- :func:`importance_performance` - importance against current performance, with the
+  four classic IPA quadrants;
+- :func:`nps_by_segment` / :func:`csat_by_segment` - NPS and top-2-box CSAT per segment
+  with conjugate Bayesian intervals (no MCMC needed).
+
+The driver functions only rely on this part of :class:`DriverResult`: ``.idata``
+(posterior ``beta`` with dims ``segment, driver``), ``.config.drivers``,
+``.config.segments``, ``.config.outcome`` and ``.segment_labels(data)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+HDI_PROB = 0.94
+ALL = "All"
+MISSING_SEGMENT = "(missing)"
+QUADRANTS = (
+    "Concentrate here",
+    "Keep up the good work",
+    "Low priority",
+    "Possible overkill",
+)
+LOWER_IS_BETTER_PREFIXES = ("gap_", "breach_")
+_DIRECTIONS = ("higher_is_better", "lower_is_better")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _hdi(draws: np.ndarray) -> np.ndarray:
+    """94% HDI over the two leading sample axes ``(chain, draw, *shape)``.
+
+    Returns an array of shape ``(*shape, 2)`` (low, high).
+    """
+    import arviz as az  # arviz is slow to import; keep ``import cxkit.drivers`` cheap
+
+    return np.asarray(az.hdi(draws, hdi_prob=HDI_PROB))
+
+
+def _hdi_1d(draws: np.ndarray) -> tuple[float, float]:
+    import arviz as az
+
+    low, high = az.hdi(np.asarray(draws, dtype=float), hdi_prob=HDI_PROB)
+    return float(low), float(high)
+
+
+def _beta_draws(result) -> tuple[np.ndarray, list[str], list[str]]:
+    """Posterior ``beta`` as ``(chain, draw, segment, driver)`` with its labels."""
+    posterior = getattr(result.idata, "posterior", None)
+    if posterior is None or "beta" not in posterior:
+        raise ValueError(
+            "result.idata has no posterior variable 'beta'; pass the DriverResult returned "
+            "by cxkit.drivers.fit_drivers (or DriverResult.load) after sampling."
+        )
+    beta = posterior["beta"]
+    expected = ("chain", "draw", "segment", "driver")
+    if tuple(beta.dims) != expected:
+        if set(beta.dims) != set(expected):
+            raise ValueError(
+                f"posterior 'beta' has dims {tuple(beta.dims)}; expected {expected} "
+                "(see docs/ARCHITECTURE.md, driver model contract)."
+            )
+        beta = beta.transpose(*expected)
+    segments = [str(s) for s in beta.coords["segment"].values]
+    drivers = [str(d) for d in beta.coords["driver"].values]
+    configured = [str(d) for d in result.config.drivers]
+    if drivers != configured:
+        raise ValueError(
+            f"posterior 'beta' has drivers {drivers} but result.config.drivers is "
+            f"{configured}; the result's config and idata disagree, refit or reload it."
+        )
+    return np.asarray(beta.values, dtype=float), segments, drivers
+
+
+def _check_columns(data: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise ValueError(
+            f"data has no column(s) {missing} ({what}); available columns: "
+            f"{list(data.columns)}. Pass the table the model was fitted on "
+            "(ingest output responses.parquet)."
+        )
+
+
+def _row_segments(result, data: pd.DataFrame, segments: list[str]) -> np.ndarray:
+    """Segment label of each row of ``data``, checked against the posterior's segments."""
+    labels = pd.Series(result.segment_labels(data), index=data.index).astype("string")
+    present = set(labels.dropna().unique())
+    absent = [s for s in segments if s not in present]
+    if absent:
+        raise ValueError(
+            f"segment(s) {absent} of the posterior have no rows in data (segments "
+            f"{list(result.config.segments)}); pass the data the model was fitted on, "
+            "not a filtered subset."
+        )
+    return labels.to_numpy(dtype=object, na_value=None)
+
+
+def _segment_sd(
+    data: pd.DataFrame, labels: np.ndarray, segments: list[str], drivers: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-segment sample SD (ddof=1, NaN skipped) of each driver, and segment sizes."""
+    values = data[drivers].apply(pd.to_numeric, errors="coerce")
+    grouped = values.groupby(pd.Series(labels, index=data.index), sort=False)
+    sd = grouped.std(ddof=1).reindex(segments)
+    n = grouped.size().reindex(segments)
+    return sd.to_numpy(dtype=float), n.to_numpy(dtype=float)
+
+
+def _rank_top_k(importance: np.ndarray, k: int) -> np.ndarray:
+    """Indicator draws: is the driver among the ``k`` largest along the last axis?
+
+    NaN importances (a driver with no spread in a segment) rank last.
+    """
+    filled = np.where(np.isnan(importance), -np.inf, importance)
+    # rank 0 = largest; argsort of argsort gives each driver's position
+    order = np.argsort(-filled, axis=-1, kind="stable")
+    ranks = np.argsort(order, axis=-1, kind="stable")
+    return ranks < k
+
+
+def _segment_labels_for(data: pd.DataFrame, segment) -> pd.Series:
+    """Labels for ``segment`` (a column or list of columns), joined with ``|``."""
+    if segment is None:
+        return pd.Series(ALL, index=data.index, dtype=object)
+    columns = [segment] if isinstance(segment, str) else list(segment)
+    _check_columns(data, columns, "segment")
+    parts = [
+        data[c].astype("string").fillna(MISSING_SEGMENT).astype(str) for c in columns
+    ]
+    labels = parts[0]
+    for part in parts[1:]:
+        labels = labels + "|" + part
+    return labels.astype(object)
+
+
+def _integer_scores(data: pd.DataFrame, score: str, low: int, high: int) -> pd.Series:
+    """Numeric scores (NaN where missing); raise on values off the ``low..high`` integer scale."""
+    _check_columns(data, [score], "score")
+    raw = data[score]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = values.isna() & raw.notna()
+    off = values.notna() & ((values < low) | (values > high) | (values % 1 != 0))
+    bad = bad | off
+    if bad.any():
+        rows = list(data.index[bad][:5])
+        shown = [raw.loc[r] for r in rows]
+        raise ValueError(
+            f"column {score!r} has {int(bad.sum())} value(s) that are not integers in "
+            f"{low}..{high}, e.g. rows {rows}: {shown}. Quarantine them at ingest "
+            "(reason score_out_of_range) or clean the column before summarising."
+        )
+    return values
+
+
+# --------------------------------------------------------------------------- drivers
+
+
+def _importance_draws(result, data: pd.DataFrame):
+    beta, segments, drivers = _beta_draws(result)
+    _check_columns(data, drivers, "drivers of the model")
+    labels = _row_segments(result, data, segments)
+    sd, n = _segment_sd(data, labels, segments, drivers)
+    importance = np.abs(beta) * sd[None, None, :, :]
+    # "All" = the average respondent: segments weighted by their number of rows
+    weights = n / n.sum()
+    beta_all = np.einsum("cdsk,s->cdk", beta, weights)
+    # a segment where a driver has no spread (SD NaN) drops out of that driver's
+    # pooled importance; the other segments' weights are renormalised
+    w = weights[:, None] * ~np.isnan(sd)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = w / w.sum(axis=0, keepdims=True)
+    importance_all = np.einsum("cdsk,sk->cdk", np.nan_to_num(importance), np.nan_to_num(w))
+    importance_all[..., np.all(np.isnan(sd), axis=0)] = np.nan
+    if ALL not in segments:
+        beta = np.concatenate([beta, beta_all[:, :, None, :]], axis=2)
+        importance = np.concatenate([importance, importance_all[:, :, None, :]], axis=2)
+        segments = [*segments, ALL]
+        sd_all = data[drivers].apply(pd.to_numeric, errors="coerce").std(ddof=1)
+        sd = np.vstack([sd, sd_all.to_numpy(dtype=float)])
+        n = np.append(n, n.sum())
+    return beta, importance, segments, drivers, sd, n
+
+
+def p_top_k(result, data: pd.DataFrame, *, k: int = 3) -> pd.DataFrame:
+    """Probability that each driver's importance ranks in the top ``k`` of its segment.
+
+    Parameters
+    ----------
+    result : DriverResult
+        A fitted driver model (see :func:`driver_importance` for what is used).
+    data : DataFrame
+        The rows the model was fitted on (to measure each driver's spread).
+    k : int, default 3
+        How many top drivers count. With ``k >= number of drivers`` every driver gets 1.
+
+    Returns
+    -------
+    DataFrame
+        ``segment, driver, p_top_k`` (one row per segment x driver, plus ``"All"``).
+
+    Examples
+    --------
+    >>> p_top_k(result, responses, k=1)  # doctest: +SKIP
+    """
+    if int(k) != k or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}.")
+    _, importance, segments, drivers, _, _ = _importance_draws(result, data)
+    top = _rank_top_k(importance, int(k)).mean(axis=(0, 1))
+    return pd.DataFrame(
+        {
+            "segment": np.repeat(segments, len(drivers)),
+            "driver": np.tile(drivers, len(segments)),
+            "p_top_k": top.ravel(),
+        }
+    )
+
+
+def driver_importance(result, data: pd.DataFrame, *, k: int = 3) -> pd.DataFrame:
+    """Effect and importance of every driver per segment, with 94% HDIs.
+
+    *Effect* is the posterior ``beta``: outcome units per driver unit (log-odds per
+    driver unit for bernoulli/ordinal outcomes). Effects are not comparable across
+    drivers measured in different units (a rating point vs an hour of delay), so the
+    ranking uses *importance*::
+
+        importance = |effect| x SD(driver within the segment)
+
+    i.e. outcome units per one standard deviation of the driver, as the driver
+    actually varies among that segment's respondents (sample SD, ``ddof=1``, missing
+    values skipped). It is computed draw by draw, so its HDI carries the effect's
+    uncertainty (the SD is treated as known).
+
+    The ``"All"`` rows pool segments weighted by their number of rows in ``data``: the
+    effect is the size-weighted mean of segment effects and the importance is the
+    size-weighted mean of segment importances (a driver that matters in opposite
+    directions in two segments stays important overall).
+
+    Parameters
+    ----------
+    result : DriverResult
+        Uses ``.idata`` (posterior ``beta``, dims ``segment, driver``),
+        ``.config.drivers``, ``.config.segments`` and ``.segment_labels(data)``.
+    data : DataFrame
+        The rows the model was fitted on (one per survey response).
+    k : int, default 3
+        ``p_top3`` is the share of draws where the driver's importance ranks in the top
+        ``k`` of its segment (the column keeps its name for the published contract).
+
+    Returns
+    -------
+    DataFrame
+        One row per segment x driver (segments in posterior order, then ``"All"``;
+        drivers by rank): ``segment, driver, effect_mean, effect_hdi_low,
+        effect_hdi_high, importance_mean, importance_hdi_low, importance_hdi_high,
+        p_top3, rank, p_positive, driver_sd, n``. ``rank`` is 1 for the largest
+        ``importance_mean`` in the segment; ``p_positive`` = P(effect > 0).
+
+    Examples
+    --------
+    >>> table = driver_importance(result, responses)  # doctest: +SKIP
+    >>> table.query("segment == 'All'").head(3)[["driver", "importance_mean", "p_top3"]]
+    ... # doctest: +SKIP
+    """
+    beta, importance, segments, drivers, sd, n = _importance_draws(result, data)
+    effect_hdi = _hdi(beta)
+    importance_hdi = _hdi(importance)
+    top = _rank_top_k(importance, int(k)).mean(axis=(0, 1))
+    importance_mean = importance.mean(axis=(0, 1))
+    table = pd.DataFrame(
+        {
+            "segment": np.repeat(segments, len(drivers)),
+            "driver": np.tile(drivers, len(segments)),
+            "effect_mean": beta.mean(axis=(0, 1)).ravel(),
+            "effect_hdi_low": effect_hdi[..., 0].ravel(),
+            "effect_hdi_high": effect_hdi[..., 1].ravel(),
+            "importance_mean": importance_mean.ravel(),
+            "importance_hdi_low": importance_hdi[..., 0].ravel(),
+            "importance_hdi_high": importance_hdi[..., 1].ravel(),
+            "p_top3": top.ravel(),
+            "p_positive": (beta > 0).mean(axis=(0, 1)).ravel(),
+            "driver_sd": sd.ravel(),
+            "n": np.repeat(n, len(drivers)).astype(int),
+        }
+    )
+    table["rank"] = (
+        table.groupby("segment", sort=False)["importance_mean"]
+        .rank(ascending=False, method="first", na_option="bottom")
+        .astype(int)
+    )
+    table["segment_order"] = table["segment"].map({s: i for i, s in enumerate(segments)})
+    table = table.sort_values(["segment_order", "rank"]).drop(columns="segment_order")
+    columns = [
+        "segment", "driver", "effect_mean", "effect_hdi_low", "effect_hdi_high",
+        "importance_mean", "importance_hdi_low", "importance_hdi_high",
+        "p_top3", "rank", "p_positive", "driver_sd", "n",
+    ]  # fmt: skip
+    return table[columns].reset_index(drop=True)
+
+
+def _directions(drivers: list[str], performance: Mapping[str, str] | None) -> dict:
+    performance = dict(performance or {})
+    unknown = [d for d in performance if d not in drivers]
+    if unknown:
+        raise ValueError(
+            f"performance names driver(s) {unknown} that are not in the model; "
+            f"drivers are {drivers}."
+        )
+    bad = {d: v for d, v in performance.items() if v not in _DIRECTIONS}
+    if bad:
+        raise ValueError(
+            f"performance direction must be one of {_DIRECTIONS}, got {bad}."
+        )
+    return {
+        d: performance.get(
+            d,
+            "lower_is_better"
+            if d.startswith(LOWER_IS_BETTER_PREFIXES)
+            else "higher_is_better",
+        )
+        for d in drivers
+    }
+
+
+def _mean_interval(values: pd.Series) -> tuple[float, float, float, int]:
+    """Mean of a driver with a 94% interval: Beta for 0/1 columns, else normal approx."""
+    from scipy import stats
+
+    x = values.dropna().to_numpy(dtype=float)
+    m = len(x)
+    if m == 0:
+        return np.nan, np.nan, np.nan, 0
+    tail = (1 - HDI_PROB) / 2
+    if np.isin(x, (0.0, 1.0)).all():
+        # Beta(1 + successes, 1 + failures): uniform prior, stays inside [0, 1]
+        a, b = 1 + x.sum(), 1 + m - x.sum()
+        low, high = stats.beta.ppf([tail, 1 - tail], a, b)
+        return float(x.mean()), float(low), float(high), m
+    if m < 2:
+        return float(x.mean()), np.nan, np.nan, m
+    half = stats.norm.ppf(1 - tail) * x.std(ddof=1) / np.sqrt(m)
+    return float(x.mean()), float(x.mean() - half), float(x.mean() + half), m
+
+
+def importance_performance(
+    result,
+    data: pd.DataFrame,
+    *,
+    performance: Mapping[str, str] | None = None,
+    importance: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Importance-performance table (IPA) per segment and driver.
+
+    *Importance* comes from :func:`driver_importance`. *Performance* is the driver's
+    current mean in ``data`` with a 94% interval: an equal-tailed Beta(1 + k, 1 + n - k)
+    interval for 0/1 drivers, otherwise the normal approximation mean +/- z SD/sqrt(n).
+
+    Drivers are in different units, so performance is normalised to 0-1 as the mean's
+    position within the driver's observed range over all rows of ``data``
+    (``(mean - min) / (max - min)``), flipped for drivers where lower is better, so
+    1 is always the best. Defaults: drivers named ``gap_*`` or ``breach_*`` are
+    lower-is-better, everything else higher-is-better.
+
+    Quadrants split each segment at the median ``importance_mean`` and the median
+    ``performance_norm`` over its drivers (a value equal to the median counts as high):
+    high importance + low performance = "Concentrate here", high + high = "Keep up the
+    good work", low + low = "Low priority", low importance + high performance =
+    "Possible overkill".
+
+    Parameters
+    ----------
+    result : DriverResult
+        Fitted driver model.
+    data : DataFrame
+        The rows the model was fitted on.
+    performance : mapping, optional
+        Driver -> ``"higher_is_better"`` or ``"lower_is_better"``, overriding the
+        defaults, e.g. ``{"gap_delivery": "lower_is_better"}``.
+    importance : DataFrame, optional
+        A table already returned by :func:`driver_importance` for the same result and
+        data, to avoid recomputing it.
+
+    Returns
+    -------
+    DataFrame
+        ``segment, driver, importance_mean, importance_hdi_low, importance_hdi_high,
+        effect_mean, p_top3, performance_mean, performance_low, performance_high,
+        performance_n, direction, performance_norm, performance_norm_low,
+        performance_norm_high, importance_median, performance_median, quadrant``.
+
+    Examples
+    --------
+    >>> ipa = importance_performance(result, responses,
+    ...                              performance={"rating_price": "higher_is_better"})
+    ... # doctest: +SKIP
+    >>> ipa.query("segment == 'All' and quadrant == 'Concentrate here'")  # doctest: +SKIP
+    """
+    drivers = [str(d) for d in result.config.drivers]
+    directions = _directions(drivers, performance)
+    if importance is None:
+        importance = driver_importance(result, data)
+    _, segments, _ = _beta_draws(result)
+    labels = pd.Series(_row_segments(result, data, segments), index=data.index)
+    values = data[drivers].apply(pd.to_numeric, errors="coerce")
+    lo, hi = values.min(), values.max()
+
+    rows = []
+    for (segment, driver), _ in importance.groupby(["segment", "driver"], sort=False):
+        column = values[driver] if segment == ALL else values.loc[labels == segment, driver]
+        mean, low, high, m = _mean_interval(column)
+        rows.append((segment, driver, mean, low, high, m))
+    perf = pd.DataFrame(
+        rows,
+        columns=[
+            "segment", "driver", "performance_mean", "performance_low",
+            "performance_high", "performance_n",
+        ],
+    )  # fmt: skip
+    perf["direction"] = perf["driver"].map(directions)
+    span = (hi - lo).replace(0, np.nan)
+    flip = perf["direction"].eq("lower_is_better")
+    for src, dst in [
+        ("performance_mean", "performance_norm"),
+        ("performance_low", "performance_norm_low"),
+        ("performance_high", "performance_norm_high"),
+    ]:
+        scaled = (perf[src] - perf["driver"].map(lo)) / perf["driver"].map(span)
+        perf[dst] = np.where(flip, 1 - scaled, scaled)
+    # flipping swaps which end of the interval is the worse one
+    low_norm = perf[["performance_norm_low", "performance_norm_high"]].min(axis=1)
+    high_norm = perf[["performance_norm_low", "performance_norm_high"]].max(axis=1)
+    perf["performance_norm_low"], perf["performance_norm_high"] = low_norm, high_norm
+
+    table = importance[
+        ["segment", "driver", "importance_mean", "importance_hdi_low",
+         "importance_hdi_high", "effect_mean", "p_top3"]
+    ].merge(perf, on=["segment", "driver"], how="left", validate="one_to_one")  # fmt: skip
+    by_segment = table.groupby("segment", sort=False)
+    table["importance_median"] = by_segment["importance_mean"].transform("median")
+    table["performance_median"] = by_segment["performance_norm"].transform("median")
+    high_imp = table["importance_mean"] >= table["importance_median"]
+    high_perf = table["performance_norm"] >= table["performance_median"]
+    table["quadrant"] = np.select(
+        [high_imp & ~high_perf, high_imp & high_perf, ~high_imp & ~high_perf],
+        list(QUADRANTS[:3]),
+        default=QUADRANTS[3],
+    )
+    # without a performance value a driver cannot be placed
+    table.loc[table["performance_norm"].isna() | table["importance_mean"].isna(),
+              "quadrant"] = None  # fmt: skip
+    return table.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- scores
+
+
+def _segment_order(labels: pd.Series) -> list[str]:
+    return sorted(labels.unique().tolist(), key=str) + [ALL]
+
+
+def nps_by_segment(
+    data: pd.DataFrame,
+    *,
+    segment: str | Sequence[str] | None,
+    score: str = "nps",
+    prior: float = 1.0,
+    draws: int = 4000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Net Promoter Score per segment with a Bayesian 94% HDI.
+
+    Scores 9-10 are promoters, 7-8 passives, 0-6 detractors. The three counts of a
+    segment are multinomial; with a symmetric Dirichlet(``prior``) prior the posterior
+    is Dirichlet(counts + prior) (conjugate), sampled with numpy, and
+    NPS = 100 x (P(promoter) - P(detractor)) draw by draw. Missing scores are skipped.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per survey response.
+    segment : str, list of str or None
+        Segment column(s); with two or more, labels are joined with ``|``
+        (``"North|web"``), as in the driver model. ``None`` gives only ``"All"``.
+        Missing segment values are labelled ``"(missing)"``.
+    score : str, default "nps"
+        Column with 0-10 integer scores; other values raise ``ValueError``.
+    prior : float, default 1.0
+        Dirichlet concentration added to each of the three counts (1 = uniform).
+    draws : int, default 4000
+        Posterior draws per segment.
+    seed : int, default 0
+        Seed of the numpy generator (results are reproducible).
+
+    Returns
+    -------
+    DataFrame
+        One row per segment (sorted, then ``"All"``): ``segment, n, promoters,
+        passives, detractors, nps_observed, nps_mean, nps_hdi_low, nps_hdi_high``.
+
+    Examples
+    --------
+    >>> nps_by_segment(responses, segment="region")  # doctest: +SKIP
+    """
+    if prior <= 0:
+        raise ValueError(f"prior must be > 0 (a Dirichlet concentration), got {prior}.")
+    scores = _integer_scores(data, score, 0, 10)
+    # boolean masks rather than .loc: the index of a concatenated frame may repeat
+    keep = scores.notna().to_numpy()
+    labels = _segment_labels_for(data, segment)[keep]
+    scores = scores[keep]
+    group = pd.cut(scores, [-0.5, 6.5, 8.5, 10.5], labels=["detractors", "passives", "promoters"])
+    counts = pd.crosstab(labels.to_numpy(), group.to_numpy()).reindex(
+        columns=["promoters", "passives", "detractors"], fill_value=0
+    )
+    if segment is not None:
+        counts.loc[ALL] = counts.sum()
+    counts = counts.reindex(_segment_order(labels) if segment is not None else [ALL])
+    rng = np.random.default_rng(seed)
+    rows = []
+    for label, (p, m, d) in counts.iterrows():
+        n = p + m + d
+        share = rng.dirichlet(np.array([p, m, d], dtype=float) + prior, size=draws)
+        nps = 100 * (share[:, 0] - share[:, 2])
+        low, high = _hdi_1d(nps)
+        observed = 100 * (p - d) / n if n else np.nan
+        rows.append((label, n, p, m, d, observed, nps.mean(), low, high))
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "segment", "n", "promoters", "passives", "detractors", "nps_observed",
+            "nps_mean", "nps_hdi_low", "nps_hdi_high",
+        ],
+    ).astype({"n": int, "promoters": int, "passives": int, "detractors": int})  # fmt: skip
+
+
+def csat_by_segment(
+    data: pd.DataFrame,
+    *,
+    segment: str | Sequence[str] | None,
+    score: str = "csat",
+    scale_max: int = 5,
+    top: int = 2,
+    prior: float = 1.0,
+    draws: int = 4000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Top-box CSAT share per segment with a Beta posterior and 94% HDI.
+
+    A response is satisfied when its score is in the top ``top`` points of a
+    1..``scale_max`` scale (4 or 5 out of 5 by default). The satisfied count is
+    binomial; with a Beta(``prior``, ``prior``) prior the posterior is
+    Beta(prior + satisfied, prior + n - satisfied).
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per survey response.
+    segment : str, list of str or None
+        Segment column(s), as in :func:`nps_by_segment`.
+    score : str, default "csat"
+        Column with integer scores in 1..``scale_max``; other values raise.
+    scale_max : int, default 5
+        Highest point of the scale.
+    top : int, default 2
+        How many top points count as satisfied.
+    prior : float, default 1.0
+        Beta prior concentration on each side (1 = uniform).
+    draws : int, default 4000
+        Posterior draws per segment (for the HDI).
+    seed : int, default 0
+        Seed of the numpy generator.
+
+    Returns
+    -------
+    DataFrame
+        ``segment, n, satisfied, share_observed, share_mean, share_hdi_low,
+        share_hdi_high`` (one row per segment, then ``"All"``).
+
+    Examples
+    --------
+    >>> csat_by_segment(responses, segment=["region", "channel"])  # doctest: +SKIP
+    """
+    if prior <= 0:
+        raise ValueError(f"prior must be > 0 (a Beta concentration), got {prior}.")
+    if not 1 <= top < scale_max:
+        raise ValueError(f"top must be between 1 and scale_max - 1 ({scale_max - 1}), got {top}.")
+    scores = _integer_scores(data, score, 1, scale_max)
+    keep = scores.notna().to_numpy()
+    labels = _segment_labels_for(data, segment)[keep]
+    scores = scores[keep]
+    satisfied = (scores > scale_max - top).astype(int)
+    counts = satisfied.groupby(labels.to_numpy()).agg(["sum", "size"])
+    if segment is not None:
+        counts.loc[ALL] = counts.sum()
+    counts = counts.reindex(_segment_order(labels) if segment is not None else [ALL])
+    rng = np.random.default_rng(seed)
+    rows = []
+    for label, (k, n) in counts.iterrows():
+        a, b = prior + k, prior + n - k
+        low, high = _hdi_1d(rng.beta(a, b, size=draws))
+        rows.append((label, n, k, k / n if n else np.nan, a / (a + b), low, high))
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "segment", "n", "satisfied", "share_observed", "share_mean",
+            "share_hdi_low", "share_hdi_high",
+        ],
+    ).astype({"n": int, "satisfied": int})  # fmt: skip
