@@ -1,0 +1,684 @@
+"""A synthetic multi-source CX dataset with known generative truth.
+
+The story: customers sign up, place orders (seen in web/app events), get deliveries that
+are sometimes late, open support tickets, answer post-delivery surveys and later renew (or
+not). NPS is an ordered logistic function of per-response drivers, retention and spend depend
+on the latest NPS. Every table is written the way real systems write them (mixed UTC offsets,
+naive local times, epoch milliseconds, tickets keyed by email), with a few bad rows injected,
+so ingestion has something to get right and the models have a truth to recover.
+
+All times are handled as integer seconds since the epoch (UTC) and formatted only at the end,
+which keeps the window features in ``analysis`` exactly what ingestion recomputes from the
+files.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxkit.simulate.verbatim import make_verbatims
+
+DAY = 86_400
+HOUR = 3_600
+CUTOFF = "2025-01-01T00:00:00Z"
+CUTOFF_S = 1_735_689_600  # 2025-01-01 00:00:00 UTC
+SIGNUP_START_S = 1_672_531_200  # 2023-01-01 00:00:00 UTC
+SIGNUP_DAYS = 547  # 2023-01-01 .. 2024-06-30 inclusive
+HORIZON_DAYS = 365
+WINDOW_DAYS = 30
+DEFAULT_N_CUSTOMERS = 2000
+TICKET_TZ = "Europe/Berlin"
+
+REGIONS = ("North", "South", "East", "West")
+REGION_P = (0.35, 0.28, 0.22, 0.15)
+CHANNELS = ("web", "app", "store")
+CHANNEL_P = (0.45, 0.35, 0.20)
+PLANS = ("basic", "plus", "premium")
+PLAN_P = (0.5, 0.3, 0.2)
+SLA_HOURS = {"basic": 24, "plus": 8, "premium": 4}
+# Median first-response time per plan: support mostly meets the SLA, about a third breach.
+RESPONSE_MEDIAN_HOURS = {"basic": 17.0, "plus": 5.5, "premium": 2.8}
+# Share of late deliveries per region: South and West are served by a worse carrier.
+LATE_P = {"North": 0.15, "South": 0.35, "East": 0.20, "West": 0.30}
+
+DRIVERS = ("rating_product", "rating_delivery", "rating_app", "rating_price",
+           "gap_delivery", "had_support_ticket", "breach_support_ticket")
+MU_BETA = {"rating_product": 0.7, "rating_delivery": 0.45, "rating_app": 0.3,
+           "rating_price": 0.4, "gap_delivery": -0.25, "had_support_ticket": -0.5,
+           "breach_support_ticket": -0.9}
+TAU = 0.12
+# Target NPS shares for 0..10: 20% detractors (0-6), 40% passives, 40% promoters.
+NPS_SHARES = (0.03, 0.015, 0.02, 0.02, 0.025, 0.04, 0.05, 0.17, 0.23, 0.20, 0.20)
+CSAT_SHARES = (0.05, 0.08, 0.17, 0.35, 0.35)  # csat 1..5
+CES_SHARES = (0.25, 0.25, 0.18, 0.12, 0.10, 0.06, 0.04)  # ces 1..7, low effort = good
+RETENTION = {"r0": {"basic": 0.4, "plus": 0.8, "premium": 1.2}, "r_nps": 0.25, "nps_ref": 7}
+SPEND = {"s0": {"basic": 5.0, "plus": 5.6, "premium": 6.3}, "s_nps": 0.04, "sigma": 0.3,
+         "nps_ref": 7}
+OFFSETS = (("Z", 0), ("+01:00", HOUR), ("-03:00", -3 * HOUR), ("+05:30", 5 * HOUR + 1800),
+           ("-05:00", -5 * HOUR))
+OFFSET_P = (0.4, 0.25, 0.15, 0.1, 0.1)
+
+TABLES = ("customers", "orders", "deliveries", "tickets", "web_events", "surveys", "renewals")
+ANALYSIS_COLUMNS = [
+    "response_id", "customer_id", "responded_at", "region", "channel", "plan", "cohort",
+    "nps", "csat", "ces", "rating_product", "rating_delivery", "rating_app", "rating_price",
+    "verbatim", "had_delivery", "n_delivery", "gap_delivery", "breach_delivery",
+    "had_support_ticket", "n_support_ticket", "gap_support_ticket", "breach_support_ticket",
+    "promoter",
+]
+
+_FIRST = ("anna", "ben", "carla", "david", "eva", "felix", "greta", "hugo", "ines", "jonas",
+          "katrin", "lukas", "maria", "niko", "olga", "paul", "rosa", "sven", "tina", "umar")
+_LAST = ("schmidt", "silva", "nowak", "jones", "rossi", "garcia", "kim", "meyer", "dubois",
+         "costa", "novak", "smith", "weber", "lopez", "berg", "martin")
+_DOMAINS = ("example.com", "example.org", "example.net")
+
+
+@dataclass
+class SimulatedData:
+    """The simulated sources, their generative truth and the clean analysis frame.
+
+    Attributes
+    ----------
+    tables : dict of str to DataFrame
+        One frame per source file (``customers``, ``orders``, ``deliveries``, ``tickets``,
+        ``web_events``, ``surveys``, ``renewals``), exactly as written to CSV, bad rows included.
+    truth : dict
+        What ``truth.json`` holds: parameters, injected bad rows, expected ingestion counts.
+    analysis : DataFrame
+        One row per clean survey response with segments, scores, window features, ``promoter``.
+    """
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    truth: dict = field(default_factory=dict)
+    analysis: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+# --------------------------------------------------------------------------------------
+# formatting helpers
+# --------------------------------------------------------------------------------------
+
+def _fmt_utc(secs: np.ndarray) -> np.ndarray:
+    return pd.to_datetime(np.asarray(secs, dtype="int64"), unit="s").strftime(
+        "%Y-%m-%dT%H:%M:%SZ").to_numpy(dtype=object)
+
+
+def _fmt_naive(secs: np.ndarray, fmt: str) -> np.ndarray:
+    return pd.to_datetime(np.asarray(secs, dtype="int64"), unit="s").strftime(fmt).to_numpy(
+        dtype=object)
+
+
+def _fmt_berlin(secs: np.ndarray) -> np.ndarray:
+    ts = pd.to_datetime(np.asarray(secs, dtype="int64"), unit="s", utc=True)
+    return ts.tz_convert(TICKET_TZ).strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
+
+
+def _ambiguous_in_berlin(secs: np.ndarray) -> np.ndarray:
+    """True where the Berlin wall-clock time of ``secs`` is ambiguous (DST fall-back hour)."""
+    naive = pd.to_datetime(pd.Series(_fmt_berlin(secs)))
+    local = naive.dt.tz_localize(TICKET_TZ, ambiguous="NaT", nonexistent="NaT")
+    return local.isna().to_numpy()
+
+
+def _money(x: np.ndarray) -> np.ndarray:
+    return np.array([f"{v:.2f}" for v in x], dtype=object)
+
+
+def _insert_rows(clean: pd.DataFrame, bad: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Scatter ``bad`` rows at random positions of ``clean``, keeping clean order."""
+    key = np.concatenate([np.arange(len(clean), dtype=float),
+                          rng.uniform(0, len(clean), len(bad))])
+    both = pd.concat([clean, bad], ignore_index=True)
+    return both.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
+
+
+def _logistic_quantile_cutpoints(eta: np.ndarray, shares, rng: np.random.Generator) -> np.ndarray:
+    """Cutpoints giving the target category shares for latent eta + Logistic(0, 1)."""
+    reps = max(1, 200_000 // max(len(eta), 1))
+    latent = np.repeat(eta, reps) + rng.logistic(size=len(eta) * reps)
+    cum = np.cumsum(shares)[:-1]
+    return np.round(np.quantile(latent, cum), 4)
+
+
+def _ordinal_draw(eta: np.ndarray, cutpoints: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    # An ordered logistic draw is the number of cutpoints below eta + Logistic noise.
+    return np.searchsorted(cutpoints, eta + rng.logistic(size=len(eta)), side="left")
+
+
+# --------------------------------------------------------------------------------------
+# the generator
+# --------------------------------------------------------------------------------------
+
+_STREAMS = ("customers", "orders", "deliveries", "surveys", "tickets", "scores", "params",
+            "web", "renewals", "inject", "text")
+
+
+def simulate(seed: int = 42, n_customers: int = DEFAULT_N_CUSTOMERS) -> SimulatedData:
+    """Simulate the multi-source CX sample with known truth.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of every random draw; the same seed gives identical tables and truth.
+    n_customers : int
+        Number of customers (the committed sample has 2000).
+
+    Returns
+    -------
+    SimulatedData
+        ``tables`` as written to CSV (bad rows included), ``truth`` and the clean
+        per-response ``analysis`` frame.
+
+    Examples
+    --------
+    >>> sim = simulate(seed=1, n_customers=200)
+    >>> sorted(sim.tables)[:3]
+    ['customers', 'deliveries', 'orders']
+    >>> bool(sim.analysis["had_delivery"].eq(1).all())
+    True
+    """
+    if n_customers < 20:
+        raise ValueError(f"simulate: n_customers={n_customers} is too small; use at least 20 "
+                         "so every injected bad row has clean rows to sit among.")
+    rngs = dict(zip(_STREAMS, (np.random.default_rng(s)
+                               for s in np.random.SeedSequence(seed).spawn(len(_STREAMS)))))
+
+    cust = _customers(n_customers, rngs["customers"])
+    orders = _orders(cust, rngs["orders"])
+    orders = _deliveries(orders, cust, rngs["deliveries"])
+    orders = _survey_selection(orders, rngs["surveys"])
+    tickets = _tickets(cust, orders, rngs["tickets"])
+    resp = _responses(orders, cust, tickets)
+    params = _nps_params(rngs["params"])
+    resp, params = _scores(resp, cust, params, rngs["scores"])
+    resp["verbatim"] = make_verbatims(
+        resp["nps"].to_numpy(),
+        {k: resp[k].to_numpy() for k in DRIVERS[:4]},
+        resp["breach_support_ticket"].to_numpy(), rngs["text"])
+    renewals = _renewals(cust, resp, rngs["renewals"])
+    web = _web_events(cust, orders, rngs["web"])
+
+    tables, injected, conflicts = _write_tables(cust, orders, tickets, web, resp, renewals,
+                                                rngs["inject"])
+    analysis = _analysis(resp, cust)
+    truth = _truth(seed, n_customers, params, injected, conflicts, tables, analysis, orders)
+    return SimulatedData(tables=tables, truth=truth, analysis=analysis)
+
+
+def _customers(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    i = np.arange(1, n + 1)
+    first = rng.choice(_FIRST, n)
+    last = rng.choice(_LAST, n)
+    domain = rng.choice(_DOMAINS, n)
+    # The running number keeps emails unique however the names collide.
+    email = [f"{f}.{l}{k}@{d}" for f, l, k, d in zip(first, last, i, domain)]
+    day = rng.integers(0, SIGNUP_DAYS, n)
+    signup_s = SIGNUP_START_S + day * DAY
+    signup = pd.to_datetime(signup_s, unit="s")
+    cust = pd.DataFrame({
+        "customer_id": [f"C{k:06d}" for k in i],
+        "email": email,
+        "region": rng.choice(REGIONS, n, p=REGION_P),
+        "channel": rng.choice(CHANNELS, n, p=CHANNEL_P),
+        "plan": rng.choice(PLANS, n, p=PLAN_P),
+        "signup_date": signup.strftime("%Y-%m-%d"),
+    })
+    cust["cohort"] = [f"{y}Q{q}" for y, q in zip(signup.year, signup.quarter)]
+    cust["signup_s"] = signup_s
+    # Latent satisfaction shared by all of a customer's ratings (drivers are correlated).
+    cust["latent"] = rng.normal(size=n)
+    return cust
+
+
+def _orders(cust: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    end = CUTOFF_S - 45 * DAY
+    gap = 60 * DAY
+    rows_c, rows_t = [], []
+    for c, start in zip(cust.index, cust["signup_s"]):
+        span = end - start
+        k = int(min(1 + rng.binomial(4, 0.4), 1 + (span - 1) // gap))
+        free_minutes = (span - gap * (k - 1)) // 60
+        # Sorted uniform minutes plus i*60 days: consecutive orders are >= 60 days apart.
+        t = start + np.sort(rng.integers(0, free_minutes, k)) * 60 + np.arange(k) * gap
+        rows_c.extend([c] * k)
+        rows_t.extend(t.tolist())
+    o = pd.DataFrame({"cust_idx": rows_c, "ordered_s": np.array(rows_t, dtype="int64")})
+    o = o.sort_values(["ordered_s", "cust_idx"], kind="stable").reset_index(drop=True)
+    o["order_id"] = [f"O{k:07d}" for k in range(1, len(o) + 1)]
+    o["customer_id"] = cust["customer_id"].to_numpy()[o["cust_idx"]]
+    plan = cust["plan"].to_numpy()[o["cust_idx"]]
+    meanlog = pd.Series(plan).map({"basic": 3.7, "plus": 4.1, "premium": 4.6}).to_numpy()
+    o["revenue"] = np.round(np.exp(meanlog + 0.5 * rng.normal(size=len(o))), 2)
+    off = rng.choice(len(OFFSETS), len(o), p=OFFSET_P)
+    suffix = np.array([OFFSETS[j][0] for j in off], dtype=object)
+    shift = np.array([OFFSETS[j][1] for j in off], dtype="int64")
+    # Same instant, written in the local offset of the shop system that took the order.
+    o["ordered_at"] = _fmt_naive(o["ordered_s"] + shift, "%Y-%m-%dT%H:%M:%S") + suffix
+    return o
+
+
+def _deliveries(o: pd.DataFrame, cust: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    n = len(o)
+    days = rng.integers(3, 8, n)
+    o["promised_s"] = (o["ordered_s"] // DAY + days) * DAY + 12 * HOUR
+    region = cust["region"].to_numpy()[o["cust_idx"]]
+    p_late = pd.Series(region).map(LATE_P).to_numpy()
+    u = rng.random(n)
+    tail = np.minimum(rng.geometric(0.35, n), 10)
+    delay = np.where(u < 0.2, -1, np.where(u < 1.0 - p_late, 0, tail))
+    o["delay"] = delay.astype("int64")
+    # Deliveries land 0-6 h after the promised noon (+ delay days), so the delay in whole
+    # days is the same by floor, round or calendar-date difference.
+    o["delivered_s"] = o["promised_s"] + o["delay"] * DAY + rng.integers(0, 6 * HOUR, n)
+    o["delivered"] = rng.random(n) >= 0.02
+    return o
+
+
+def _survey_selection(o: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    o["surveyed"] = o["delivered"] & (rng.random(len(o)) < 0.7)
+    # Every customer answers at least once: force their first delivered order to be surveyed,
+    # delivering it first if none of their orders arrived.
+    has = o.groupby("cust_idx")["surveyed"].transform("any")
+    first = ~o.duplicated("cust_idx")  # orders are sorted by time
+    no_delivery = ~o.groupby("cust_idx")["delivered"].transform("any")
+    o.loc[first & no_delivery, "delivered"] = True
+    delivered = o[o["delivered"]]
+    first_delivered = delivered.index[~delivered["cust_idx"].duplicated()]
+    force = first_delivered[~has.loc[first_delivered].to_numpy()]
+    o.loc[force, "surveyed"] = True
+    o["responded_s"] = o["delivered_s"] + rng.integers(DAY + HOUR, 7 * DAY, len(o))
+    return o
+
+
+def _tickets(cust: pd.DataFrame, o: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    latest_open = CUTOFF_S - 7 * DAY
+    tenure_years = (CUTOFF_S - cust["signup_s"].to_numpy()) / (365 * DAY)
+    k = rng.poisson(0.6 * tenure_years)
+    bg_c = np.repeat(cust.index.to_numpy(), k)
+    bg_start = cust["signup_s"].to_numpy()[bg_c]
+    bg_t = bg_start + (rng.random(len(bg_c)) * (latest_open - bg_start)).astype("int64")
+    # Late or missing deliveries make people call support.
+    p = np.where(~o["delivered"], 0.5, 0.08 + 0.07 * np.maximum(o["delay"], 0))
+    hit = rng.random(len(o)) < p
+    oh = o[hit]
+    lo = oh["ordered_s"].to_numpy() + DAY
+    hi = np.maximum(oh["delivered_s"], oh["promised_s"]).to_numpy() + 2 * DAY
+    or_t = lo + (rng.random(len(oh)) * (hi - lo)).astype("int64")
+    t = pd.DataFrame({"cust_idx": np.concatenate([bg_c, oh["cust_idx"].to_numpy()]),
+                      "opened_s": np.concatenate([bg_t, or_t]).astype("int64")})
+    t = t[t["opened_s"] < latest_open].reset_index(drop=True)
+    plan = cust["plan"].to_numpy()[t["cust_idx"]]
+    median = pd.Series(plan).map(RESPONSE_MEDIAN_HOURS).to_numpy()
+    hours = np.clip(np.exp(np.log(median) + 0.6 * rng.normal(size=len(t))), 0.1, 120.0)
+    t["response_s"] = t["opened_s"] + np.round(hours * HOUR).astype("int64")
+    # Naive Berlin wall-clock times in the DST fall-back hour are ambiguous; move those
+    # tickets two hours later so the declared zone alone recovers the instant.
+    for _ in range(5):
+        bad = _ambiguous_in_berlin(t["opened_s"].to_numpy()) | _ambiguous_in_berlin(
+            t["response_s"].to_numpy())
+        if not bad.any():
+            break
+        t.loc[bad, ["opened_s", "response_s"]] += 2 * HOUR
+    t["sla_hours"] = pd.Series(plan).map(SLA_HOURS).to_numpy()
+    t = t.sort_values(["opened_s", "cust_idx"], kind="stable").reset_index(drop=True)
+    t["ticket_id"] = [f"T{k:06d}" for k in range(1, len(t) + 1)]
+    t["email"] = cust["email"].to_numpy()[t["cust_idx"]]
+    t["gap_hours"] = (t["response_s"] - t["opened_s"]) / HOUR - t["sla_hours"]
+    t["breach"] = (t["gap_hours"] > 0).astype("int64")
+    return t
+
+
+def _responses(o: pd.DataFrame, cust: pd.DataFrame, t: pd.DataFrame) -> pd.DataFrame:
+    r = o[o["surveyed"]].sort_values(["responded_s", "cust_idx"], kind="stable")
+    r = r.reset_index(drop=True)
+    r["response_id"] = [f"R{k:06d}" for k in range(1, len(r) + 1)]
+    win = WINDOW_DAYS * DAY
+    # Deliveries in [responded - 30 d, responded): thanks to the 60-day order spacing only
+    # the triggering delivery qualifies, computed here in general all the same.
+    d = o[o["delivered"]][["cust_idx", "delivered_s", "delay"]]
+    m = r[["response_id", "cust_idx", "responded_s"]].merge(d, on="cust_idx")
+    m = m[(m["delivered_s"] >= m["responded_s"] - win) & (m["delivered_s"] < m["responded_s"])]
+    g = m.groupby("response_id").agg(n_delivery=("delay", "size"), gap_delivery=("delay", "mean"),
+                                     breach_delivery=("delay", lambda x: int((x > 0).sum())))
+    r = r.merge(g, left_on="response_id", right_index=True, how="left")
+    m = r[["response_id", "cust_idx", "responded_s"]].merge(
+        t[["cust_idx", "opened_s", "gap_hours", "breach"]], on="cust_idx")
+    m = m[(m["opened_s"] >= m["responded_s"] - win) & (m["opened_s"] < m["responded_s"])]
+    g = m.groupby("response_id").agg(n_support_ticket=("breach", "size"),
+                                     gap_support_ticket=("gap_hours", "mean"),
+                                     breach_support_ticket=("breach", "sum"))
+    r = r.merge(g, left_on="response_id", right_index=True, how="left")
+    for tp in ("delivery", "support_ticket"):
+        r[f"n_{tp}"] = r[f"n_{tp}"].fillna(0).astype("int64")
+        r[f"breach_{tp}"] = r[f"breach_{tp}"].fillna(0).astype("int64")
+        r[f"had_{tp}"] = (r[f"n_{tp}"] > 0).astype("int64")
+    return r
+
+
+def _nps_params(rng: np.random.Generator) -> dict:
+    dev = {reg: {d: round(float(TAU * np.clip(rng.normal(), -1.5, 1.5)), 4) for d in DRIVERS}
+           for reg in REGIONS}
+    beta = {reg: {d: round(MU_BETA[d] + dev[reg][d], 4) for d in DRIVERS} for reg in REGIONS}
+    a_region = {reg: rng.normal(0, 0.3) for reg in REGIONS}
+    a_channel = {ch: rng.normal(0, 0.2) for ch in CHANNELS}
+    alpha_raw = {f"{reg}|{ch}": a_region[reg] + a_channel[ch] + rng.normal(0, 0.1)
+                 for reg in REGIONS for ch in CHANNELS}
+    return {"beta": beta, "alpha_raw": alpha_raw, "mu_beta": dict(MU_BETA), "tau": TAU}
+
+
+def _rating(mean: np.ndarray, sd: float, rng: np.random.Generator) -> np.ndarray:
+    return np.clip(np.round(mean + sd * rng.normal(size=len(mean))), 1, 5).astype("int64")
+
+
+def _scores(r: pd.DataFrame, cust: pd.DataFrame, params: dict,
+            rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
+    c = r["cust_idx"].to_numpy()
+    u = cust["latent"].to_numpy()[c]
+    region = cust["region"].to_numpy()[c]
+    channel = cust["channel"].to_numpy()[c]
+    plan = cust["plan"].to_numpy()[c]
+    late = np.maximum(r["delay"].to_numpy(), 0)
+    r["rating_product"] = _rating(3.7 + 0.7 * u, 0.8, rng)
+    r["rating_delivery"] = _rating(4.3 - 0.45 * late + 0.2 * (r["delay"].to_numpy() < 0)
+                                   + 0.3 * u, 0.7, rng)
+    r["rating_app"] = _rating(3.5 + 0.3 * (channel == "app") + 0.4 * u, 0.9, rng)
+    r["rating_price"] = _rating(3.4 - 0.3 * (plan == "premium") + 0.4 * u, 0.9, rng)
+
+    X = r[list(DRIVERS)].to_numpy(dtype=float)
+    B = np.array([[params["beta"][reg][d] for d in DRIVERS] for reg in REGIONS])
+    reg_idx = pd.Series(region).map({k: i for i, k in enumerate(REGIONS)}).to_numpy()
+    xb = np.einsum("ij,ij->i", X, B[reg_idx])
+    # Centre the intercepts on the data so the cutpoints sit near zero.
+    centre = float(np.mean(xb))
+    alpha = {k: round(v - centre, 4) for k, v in params["alpha_raw"].items()}
+    eta = np.array([alpha[f"{a}|{b}"] for a, b in zip(region, channel)]) + xb
+
+    cut_rng, draw_rng = rng.spawn(2)
+    cut_nps = _logistic_quantile_cutpoints(eta, NPS_SHARES, cut_rng)
+    cut_csat = _logistic_quantile_cutpoints(eta, CSAT_SHARES, cut_rng)
+    cut_ces = _logistic_quantile_cutpoints(eta, CES_SHARES[::-1], cut_rng)
+    r["nps"] = _ordinal_draw(eta, cut_nps, draw_rng).astype("int64")
+    r["csat"] = (1 + _ordinal_draw(eta, cut_csat, draw_rng)).astype("int64")
+    # CES is reversed: more satisfied (higher eta) means less effort.
+    r["ces"] = (7 - _ordinal_draw(eta, cut_ces, draw_rng)).astype("int64")
+    r["eta"] = eta
+    params = {
+        "alpha": alpha, "beta": params["beta"], "mu_beta": params["mu_beta"],
+        "tau": params["tau"], "cutpoints": cut_nps.tolist(),
+        "segments": "alpha per region|channel, beta per region",
+        "csat": {"cutpoints": cut_csat.tolist(), "categories": [1, 2, 3, 4, 5],
+                 "rule": "csat = 1 + #(cutpoints < eta + Logistic(0, 1))"},
+        "ces": {"cutpoints": cut_ces.tolist(), "categories": [1, 2, 3, 4, 5, 6, 7],
+                "rule": "ces = 7 - #(cutpoints < eta + Logistic(0, 1))"},
+    }
+    return r, params
+
+
+def _renewals(cust: pd.DataFrame, r: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    last = r.sort_values("responded_s", kind="stable").groupby("cust_idx")["nps"].last()
+    nps_last = last.reindex(cust.index).to_numpy()
+    plan = cust["plan"]
+    r0 = plan.map(RETENTION["r0"]).to_numpy()
+    p = 1 / (1 + np.exp(-(r0 + RETENTION["r_nps"] * (nps_last - RETENTION["nps_ref"]))))
+    renewed = rng.random(len(cust)) < p
+    s0 = plan.map(SPEND["s0"]).to_numpy()
+    value = np.exp(s0 + SPEND["s_nps"] * (nps_last - SPEND["nps_ref"])
+                   + SPEND["sigma"] * rng.normal(size=len(cust)))
+    value = np.where(renewed, np.round(value, 2), 0.0)
+    # Renewal on the 2025 anniversary of the signup (Feb 29 falls back to Feb 28), at some
+    # hour of the day, so it is strictly after the cutoff and inside the horizon.
+    signup = pd.to_datetime(cust["signup_date"])
+    anniv = pd.to_datetime(pd.DataFrame({
+        "year": 2025, "month": signup.dt.month,
+        "day": np.where((signup.dt.month == 2) & (signup.dt.day == 29), 28, signup.dt.day)}))
+    secs = (anniv.astype("datetime64[s]").astype("int64").to_numpy()
+            + rng.integers(HOUR, 23 * HOUR, len(cust)))
+    return pd.DataFrame({
+        "customer_id": cust["customer_id"],
+        "renewal_at": _fmt_utc(secs),
+        "renewed": np.where(renewed, "true", "false"),
+        "contract_value": _money(value),
+        "nps_last": nps_last,
+    })
+
+
+def _web_events(cust: pd.DataFrame, o: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    n = len(cust)
+    n_dev = 1 + (rng.random(n) < 0.3)
+    dev_owner = np.repeat(np.arange(n), n_dev)
+    device_ids = np.array([f"D{k:06d}" for k in range(1, len(dev_owner) + 1)], dtype=object)
+    # First device follows the customer's channel; a second one is the other kind.
+    is_app = np.empty(len(dev_owner), dtype=bool)
+    first = np.r_[True, dev_owner[1:] != dev_owner[:-1]]
+    is_app[first] = cust["channel"].to_numpy()[dev_owner[first]] == "app"
+    is_app[~first] = ~is_app[np.flatnonzero(~first) - 1]
+    dev_start = np.r_[0, np.cumsum(n_dev)[:-1]]
+
+    rows: list[tuple[int, int, int, str]] = []  # (device index, customer index or -1, ms, event)
+
+    def session(c: int, t0: int, steps: list[tuple[str, float]], end: int | None) -> None:
+        d = dev_start[c] + rng.integers(0, n_dev[c])
+        t = t0
+        events = ["app_open" if is_app[d] else "page_view"]
+        events += [e for e, p in steps if rng.random() < p]
+        for e in events:
+            ms = t * 1000 + int(rng.integers(0, 1000))
+            rows.append((d, c if e == "login" else -1, ms, e))
+            t += int(rng.integers(20, 300))
+            if end is not None:
+                t = min(t, end)
+
+    buy = [("login", 0.6), ("search", 0.5), ("page_view", 0.5), ("add_to_cart", 1.0),
+           ("checkout", 1.0)]
+    browse = [("login", 0.3), ("search", 0.5), ("page_view", 0.6), ("add_to_cart", 0.2)]
+    for c, t_order in zip(o["cust_idx"].to_numpy(), o["ordered_s"].to_numpy()):
+        session(int(c), int(t_order) - int(rng.integers(5 * 60, 40 * 60)), buy, int(t_order) - 1)
+    k = rng.poisson(0.8, n)
+    for c in np.flatnonzero(k):
+        start = int(cust["signup_s"].iat[c])
+        for t0 in np.sort(rng.integers(start, CUTOFF_S - DAY, k[c])):
+            session(int(c), int(t0), browse, None)
+    w = pd.DataFrame(rows, columns=["dev_idx", "cust_idx", "ts", "event"])
+    w = w.sort_values(["ts", "dev_idx"], kind="stable").reset_index(drop=True)
+    w["device_id"] = device_ids[w["dev_idx"]]
+    w["customer_id"] = np.where(w["cust_idx"] >= 0,
+                                cust["customer_id"].to_numpy()[w["cust_idx"].clip(lower=0)], "")
+    w.attrs["device_ids"] = device_ids
+    w.attrs["dev_owner"] = dev_owner
+    return w
+
+
+# --------------------------------------------------------------------------------------
+# bad rows and the tables as written
+# --------------------------------------------------------------------------------------
+
+def _write_tables(cust, o, t, w, r, ren, rng):
+    injected: dict[str, dict[str, int]] = {}
+
+    customers = cust[["customer_id", "email", "region", "channel", "plan", "signup_date"]].copy()
+
+    orders = o[["order_id", "customer_id", "ordered_at", "revenue"]].copy()
+    orders["revenue"] = _money(orders["revenue"].to_numpy())
+    bad_ts = ["2024-02-30T10:15:00Z", "not available", "31/13/2024 25:61"]
+    bad = orders.iloc[rng.choice(len(orders), 3, replace=False)].copy()
+    bad["order_id"] = [f"O{k:07d}" for k in range(len(orders) + 1, len(orders) + 4)]
+    bad["ordered_at"] = bad_ts
+    dup = orders.iloc[rng.choice(len(orders), 4, replace=False)].copy()
+    orders = _insert_rows(orders, pd.concat([bad, dup]), rng)
+    injected["orders"] = {"bad_timestamp": 3, "duplicate_event": 4}
+
+    deliveries = pd.DataFrame({
+        "order_id": o["order_id"], "customer_id": o["customer_id"],
+        "promised_at": _fmt_utc(o["promised_s"]),
+        "delivered_at": np.where(o["delivered"], _fmt_utc(o["delivered_s"]), ""),
+    })
+
+    tickets = pd.DataFrame({
+        "ticket_id": t["ticket_id"], "email": t["email"],
+        "opened_at": _fmt_berlin(t["opened_s"]), "first_response_at": _fmt_berlin(t["response_s"]),
+        "sla_hours": t["sla_hours"],
+    })
+    bad = tickets.iloc[rng.choice(len(tickets), 3, replace=False)].copy()
+    bad["ticket_id"] = [f"T{k:06d}" for k in range(len(tickets) + 1, len(tickets) + 4)]
+    bad["email"] = [f"nobody.known{k}@example.com" for k in range(1, 4)]
+    tickets = _insert_rows(tickets, bad, rng)
+    injected["tickets"] = {"orphan": 3}
+
+    web = w[["device_id", "customer_id", "ts", "event"]].copy()
+    lo, hi = int(web["ts"].min()), int(web["ts"].max())
+    pick = rng.choice(len(web), 7, replace=False)
+    unknown = pd.DataFrame({
+        "device_id": web["device_id"].to_numpy()[pick[:5]], "customer_id": "",
+        "ts": rng.integers(lo, hi, 5), "event": ["hover", "scroll", "video_play", "share",
+                                                 "wishlist"]})
+    future = pd.DataFrame({
+        "device_id": web["device_id"].to_numpy()[pick[5:]], "customer_id": "",
+        # 2099-01-01 .. 2099-12-31 in epoch milliseconds.
+        "ts": rng.integers(4_070_908_800_000, 4_102_358_400_000, 2), "event": "page_view"})
+    # Identity conflicts: a second customer logs in on a device whose owner logged in first.
+    logins = w[w["event"] == "login"]
+    first_login = logins.groupby("device_id")["ts"].min()
+    candidates = first_login[first_login < (CUTOFF_S - 40 * DAY) * 1000].index.to_numpy()
+    conflict_dev = np.sort(rng.choice(candidates, 2, replace=False))
+    owner = logins.drop_duplicates("device_id").set_index("device_id")["customer_id"]
+    intruders, conflict_rows = [], []
+    for d in conflict_dev:
+        others = cust["customer_id"].to_numpy()
+        other = owner[d]
+        while other == owner[d]:
+            other = others[rng.integers(0, len(others))]
+        ts = int(first_login[d]) + int(rng.integers(DAY, 30 * DAY)) * 1000
+        intruders.append({"device_id": d, "customer_id": other, "ts": ts, "event": "login"})
+        conflict_rows.append({"device_id": str(d), "owner": str(owner[d]),
+                              "intruder": str(other), "ts": ts})
+    web = _insert_rows(web, pd.concat([unknown, future, pd.DataFrame(intruders)]), rng)
+    injected["web_events"] = {"unknown_touchpoint": 5, "future_timestamp": 2,
+                              "identity_conflict": 2}
+
+    surveys = pd.DataFrame({
+        "response_id": r["response_id"], "customer_id": r["customer_id"],
+        "responded_at": _fmt_utc(r["responded_s"]),
+        **{k: r[k] for k in ("nps", "csat", "ces", "rating_product", "rating_delivery",
+                              "rating_app", "rating_price", "verbatim")},
+    })
+    bad = surveys.iloc[rng.choice(len(surveys), 5, replace=False)].copy()
+    n_s = len(surveys)
+    bad["response_id"] = [f"R{k:06d}" for k in range(n_s + 1, n_s + 6)]
+    bad["responded_at"] = _fmt_utc(r["responded_s"].to_numpy()[
+        rng.choice(len(r), 5, replace=False)] + HOUR)
+    bad["nps"] = bad["nps"].to_numpy()
+    bad.iloc[0, bad.columns.get_loc("nps")] = 11
+    bad.iloc[1, bad.columns.get_loc("nps")] = 11
+    bad.iloc[2, bad.columns.get_loc("csat")] = 9
+    bad.iloc[3:, bad.columns.get_loc("customer_id")] = ""
+    surveys = _insert_rows(surveys, bad, rng)
+    injected["surveys"] = {"score_out_of_range": 3, "missing_id": 2}
+
+    renewals = ren[["customer_id", "renewal_at", "renewed", "contract_value"]].copy()
+
+    tables = {"customers": customers, "orders": orders, "deliveries": deliveries,
+              "tickets": tickets, "web_events": web, "surveys": surveys, "renewals": renewals}
+    tables = {k: v.reset_index(drop=True) for k, v in tables.items()}
+    for name in TABLES:
+        injected.setdefault(name, {})
+    return tables, injected, conflict_rows
+
+
+def _analysis(r: pd.DataFrame, cust: pd.DataFrame) -> pd.DataFrame:
+    a = r.copy()
+    for col in ("region", "channel", "plan", "cohort"):
+        a[col] = cust[col].to_numpy()[a["cust_idx"]]
+    a["responded_at"] = pd.to_datetime(a["responded_s"], unit="s", utc=True)
+    a["gap_delivery"] = a["gap_delivery"].astype(float)
+    a["promoter"] = (a["nps"] >= 9).astype("int64")
+    return a[ANALYSIS_COLUMNS].reset_index(drop=True)
+
+
+def _truth(seed, n_customers, params, injected, conflicts, tables, analysis, o) -> dict:
+    expected = {}
+    for name, df in tables.items():
+        q = sum(injected[name].values())
+        expected[name] = {"rows_in": len(df), "kept": len(df) - q, "quarantined": q}
+    nps = analysis["nps"]
+    return {
+        "seed": seed,
+        "n_customers": n_customers,
+        "cutoff": CUTOFF,
+        "horizon_days": HORIZON_DAYS,
+        "window_days": WINDOW_DAYS,
+        "drivers": list(DRIVERS),
+        "segments": {"region": list(REGIONS), "channel": list(CHANNELS), "plan": list(PLANS)},
+        "nps": params,
+        "retention": {**RETENTION,
+                      "rule": "renewed ~ Bernoulli(logistic(r0[plan] + r_nps * (nps_last - "
+                              "nps_ref))); nps_last = latest NPS before the cutoff"},
+        "spend": {**SPEND,
+                  "rule": "contract_value ~ LogNormal(s0[plan] + s_nps * (nps_last - nps_ref),"
+                          " sigma) if renewed else 0"},
+        "injected": injected,
+        "expected_counts": expected,
+        "identity_conflicts": conflicts,
+        "rules": {
+            "ticket_timezone": TICKET_TZ,
+            "delivery_gap": "whole days: delivered_at = promised_at + delay days + 0-6 h, so "
+                            "floor((delivered_at - promised_at) / 1 day) = delay; empty "
+                            "delivered_at = never delivered (not a bad row)",
+            "support_ticket_gap": "hours (first_response_at - opened_at) - sla_hours, elapsed "
+                                  "time after converting the Europe/Berlin wall clock to UTC; "
+                                  "breach when > 0",
+            "window": "a touchpoint counts for a response if its time is in "
+                      "[responded_at - 30 days, responded_at); delivery time = delivered_at, "
+                      "ticket time = opened_at",
+            "identity_conflict": "the first customer to log in on a device keeps it; the later "
+                                 "login row of another customer is quarantined",
+            "duplicate_event": "exact duplicate rows; the first copy is kept",
+        },
+        "summary": {
+            "n_orders": int(len(o)),
+            "n_delivered": int(o["delivered"].sum()),
+            "n_responses": int(len(analysis)),
+            "share_promoter": round(float((nps >= 9).mean()), 4),
+            "share_detractor": round(float((nps <= 6).mean()), 4),
+            "share_with_ticket": round(float(analysis["had_support_ticket"].mean()), 4),
+        },
+    }
+
+
+def write_sample(out: Path, *, seed: int = 42, n_customers: int | None = None) -> Path:
+    """Write the simulated sources as ``<table>.csv`` plus ``truth.json`` into ``out``.
+
+    Parameters
+    ----------
+    out : Path
+        Output folder, created if missing; existing files of the same names are replaced.
+    seed : int
+        Random seed; the same seed writes byte-identical files.
+    n_customers : int, optional
+        Number of customers; None means the committed sample's size (2000).
+
+    Returns
+    -------
+    Path
+        The output folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = write_sample(Path(tempfile.mkdtemp()), seed=3, n_customers=100)
+    >>> (d / "truth.json").exists()
+    True
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sim = simulate(seed=seed, n_customers=DEFAULT_N_CUSTOMERS if n_customers is None
+                   else n_customers)
+    for name in TABLES:
+        sim.tables[name].to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
+    (out / "truth.json").write_text(json.dumps(sim.truth, sort_keys=True, indent=2) + "\n",
+                                    encoding="utf-8")
+    return out
