@@ -1,0 +1,37 @@
+"""Journey analytics: funnels, transitions, paths, cohorts, gaps by segment, and plots.
+
+Functions take the tidy tables written by ``cxkit.ingest`` (``events``, ``customers``,
+``gaps``) and return long-form DataFrames; the ``plot_*`` functions draw them.
+
+>>> from cxkit.journeys import stage_funnel, plot_funnel  # doctest: +SKIP
+>>> ax = plot_funnel(stage_funnel(events))                 # doctest: +SKIP
+"""
+
+from cxkit.journeys.analytics import (
+    STAGE_ORDER,
+    cohort_retention,
+    gap_by_segment,
+    journey_gaps_table,
+    retention_matrix,
+    sankey_links,
+    stage_funnel,
+    top_paths,
+    transition_matrix,
+)
+
+_PLOTS = ("plot_funnel", "plot_transition_heatmap", "plot_cohort_retention",
+          "plot_gap_by_segment")
+
+__all__ = [
+    "STAGE_ORDER", "stage_funnel", "transition_matrix", "top_paths", "sankey_links",
+    "cohort_retention", "retention_matrix", "gap_by_segment", "journey_gaps_table", *_PLOTS,
+]
+
+
+def __getattr__(name: str):
+    # matplotlib/seaborn load only when a plot is asked for, so analytics stay light
+    if name in _PLOTS:
+        from cxkit.journeys import plots
+
+        return getattr(plots, name)
+    raise AttributeError(f"module 'cxkit.journeys' has no attribute {name!r}")

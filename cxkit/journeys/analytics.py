@@ -1,0 +1,700 @@
+"""Journey analytics on ingested tables: funnels, transitions, paths, cohorts, gaps.
+
+Every function takes a tidy table from ``cxkit.ingest`` first (``events``, ``customers``,
+``gaps``; schemas in docs/ARCHITECTURE.md), keyword-only options after, and returns a
+long-form pandas DataFrame with a fixed set of columns, also when the input is empty.
+
+The work is vectorised (sort once, then ``shift`` / ``groupby`` / numpy), so a million
+events take seconds; there are no per-customer Python loops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "STAGE_ORDER",
+    "stage_funnel",
+    "transition_matrix",
+    "top_paths",
+    "sankey_links",
+    "cohort_retention",
+    "retention_matrix",
+    "gap_by_segment",
+    "journey_gaps_table",
+]
+
+#: Journey stages in catalog order; stages not listed here are appended in first-seen order.
+STAGE_ORDER: tuple[str, ...] = (
+    "awareness", "consideration", "purchase", "delivery", "onboarding",
+    "usage", "support", "feedback", "renewal",
+)
+
+START, END = "start", "end"
+_LEVELS = ("stage", "touchpoint")
+_HDI_PROB = 0.94
+
+FUNNEL_COLUMNS = ["stage", "step", "customers", "share_of_first", "conversion_from_previous",
+                  "fallout", "fallout_share"]
+TRANSITION_COLUMNS = ["from", "to", "count", "prob"]
+PATH_COLUMNS = ["path", "customers", "share"]
+SANKEY_COLUMNS = ["source", "target", "value"]
+RETENTION_COLUMNS = ["cohort", "period_index", "active", "cohort_size", "retention"]
+GAP_STAT_COLUMNS = ["n", "mean_gap", "median_gap", "n_met", "share_met", "share_met_low",
+                    "share_met_high", "unit"]
+JOURNEY_GAPS_COLUMNS = ["touchpoint", "rule", "segment_var", "segment_value", "n", "mean_gap",
+                        "share_met", "share_met_low", "share_met_high", "unit"]
+
+
+# ---------------------------------------------------------------------------------------
+# shared helpers
+# ---------------------------------------------------------------------------------------
+
+def _require(data: pd.DataFrame, columns: Iterable[str], table: str) -> None:
+    """Raise a ValueError naming every required column that ``data`` lacks."""
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"{table} must be a pandas DataFrame, got {type(data).__name__}")
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise ValueError(
+            f"{table} table is missing column(s) {missing}; it has {list(data.columns)}. "
+            f"Pass the `{table}` table written by cxkit.ingest (see docs/ARCHITECTURE.md) "
+            "or rename your columns to match."
+        )
+
+
+def _check_level(level: str) -> None:
+    if level not in _LEVELS:
+        raise ValueError(f"level must be one of {list(_LEVELS)}, got {level!r}")
+
+
+def _time_sorted(events: pd.DataFrame, level: str) -> pd.DataFrame:
+    """Events with a customer and a state, in journey order: customer, time, event_id.
+
+    Rows without a customer or without a state cannot sit in a journey and are left out.
+    A stable sort keeps ties on (event_ts, event_id) in table order, so results do not
+    depend on the sort algorithm.
+    """
+    cols = ["customer_id", "event_ts", "event_id", level]
+    if level == "touchpoint" and "stage" in events.columns:
+        cols.append("stage")
+    df = events.loc[events["customer_id"].notna() & events[level].notna(), cols]
+    return df.sort_values(["customer_id", "event_ts", "event_id"], kind="stable",
+                          ignore_index=True)
+
+
+def _first_seen(values: pd.Series) -> list:
+    return list(pd.unique(values.to_numpy()))
+
+
+def _stage_order(stages_in_time_order: pd.Series) -> list[str]:
+    """Catalog stages present, in catalog order, then unknown stages as first seen."""
+    seen = _first_seen(stages_in_time_order)
+    known = [s for s in STAGE_ORDER if s in set(seen)]
+    return known + [s for s in seen if s not in STAGE_ORDER]
+
+
+def _state_order(df: pd.DataFrame, level: str) -> list[str]:
+    """Display order of states: stages by catalog; touchpoints by the stage they first
+    occur in (catalog order), then first seen in time."""
+    by_time = df.sort_values(["event_ts", "event_id"], kind="stable")
+    if level == "stage":
+        return _stage_order(by_time["stage"])
+    if "stage" not in by_time.columns:
+        return _first_seen(by_time["touchpoint"])
+    first = by_time.drop_duplicates("touchpoint")
+    stage_rank = {s: i for i, s in enumerate(_stage_order(by_time["stage"].dropna()))}
+    rank = first["stage"].map(stage_rank).fillna(len(stage_rank))
+    first = first.assign(_rank=rank.to_numpy(), _seen=np.arange(len(first)))
+    return first.sort_values(["_rank", "_seen"])["touchpoint"].tolist()
+
+
+def _sequences(events: pd.DataFrame, level: str, collapse_repeats: bool) -> pd.DataFrame:
+    """One row per journey step: ``customer_id, state, step`` (0-based), journey order."""
+    df = _time_sorted(events, level)
+    new_customer = df["customer_id"].ne(df["customer_id"].shift())
+    if collapse_repeats:
+        # a repeat only collapses within one customer's journey
+        keep = new_customer | df[level].ne(df[level].shift())
+        df = df.loc[keep.to_numpy()]
+    out = pd.DataFrame({"customer_id": df["customer_id"].to_numpy(),
+                        "state": df[level].astype(str).to_numpy()})
+    out["step"] = out.groupby("customer_id", sort=False).cumcount().to_numpy()
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# funnel
+# ---------------------------------------------------------------------------------------
+
+def stage_funnel(events: pd.DataFrame, *, stages: Sequence[str] | None = None) -> pd.DataFrame:
+    """Customers reaching each journey stage, with conversion and fall-out.
+
+    A customer *reaches* a stage if they have any event in it, whether or not they
+    reached the stages before it (customers may enter the journey mid-way).
+
+    Parameters
+    ----------
+    events : DataFrame
+        Ingested events; needs ``customer_id`` and ``stage`` (``event_ts``/``event_id``
+        only to order unknown stages by first appearance).
+    stages : list of str, optional
+        Stages to report, in this order. Default: the stages present, in catalog order
+        (:data:`STAGE_ORDER`), with unknown stages appended in first-seen order.
+
+    Returns
+    -------
+    DataFrame
+        One row per stage: ``stage``, ``step`` (1-based), ``customers``,
+        ``share_of_first`` (customers / customers at the first stage),
+        ``conversion_from_previous`` (customers / customers at the previous stage),
+        ``fallout`` (customers who reached the previous stage but not this one) and
+        ``fallout_share`` (fallout / customers at the previous stage). Ratios are NaN
+        where undefined (first stage, or an empty previous stage).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": [1, 1, 2], "stage": ["awareness", "purchase",
+    ...                    "awareness"]})
+    >>> stage_funnel(ev)[["stage", "customers", "fallout"]].values.tolist()
+    [['awareness', 2, 0], ['purchase', 1, 1]]
+    """
+    _require(events, ["customer_id", "stage"], "events")
+    ev = events.loc[events["customer_id"].notna() & events["stage"].notna()]
+    if stages is None:
+        if {"event_ts", "event_id"} <= set(ev.columns):
+            ev_sorted = ev.sort_values(["event_ts", "event_id"], kind="stable")
+        else:
+            ev_sorted = ev
+        order = _stage_order(ev_sorted["stage"].astype(str))
+    else:
+        order = [str(s) for s in stages]
+        if len(set(order)) != len(order):
+            raise ValueError(f"stages must be unique, got {order}")
+    n_stages = len(order)
+    if n_stages == 0:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
+            FUNNEL_COLUMNS, ["object", "int64", "int64", "float64", "float64", "int64",
+                             "float64"])})
+
+    # boolean customer x stage matrix: reached[c, s]
+    stage_code = pd.Categorical(ev["stage"].astype(str), categories=order).codes
+    in_funnel = stage_code >= 0
+    cust_code, _ = pd.factorize(ev["customer_id"].to_numpy()[in_funnel])
+    reached = np.zeros((cust_code.max() + 1 if len(cust_code) else 0, n_stages), dtype=bool)
+    reached[cust_code, stage_code[in_funnel]] = True
+
+    customers = reached.sum(axis=0).astype("int64")
+    fallout = np.zeros(n_stages, dtype="int64")
+    fallout[1:] = (reached[:, :-1] & ~reached[:, 1:]).sum(axis=0)
+    prev = np.r_[np.nan, customers[:-1]].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share_first = customers / customers[0] if customers[0] else np.full(n_stages, np.nan)
+        conversion = np.where(prev > 0, customers / prev, np.nan)
+        fallout_share = np.where(prev > 0, fallout / prev, np.nan)
+    return pd.DataFrame({
+        "stage": order,
+        "step": np.arange(1, n_stages + 1, dtype="int64"),
+        "customers": customers,
+        "share_of_first": np.asarray(share_first, dtype=float),
+        "conversion_from_previous": conversion,
+        "fallout": fallout,
+        "fallout_share": fallout_share,
+    })
+
+
+# ---------------------------------------------------------------------------------------
+# transitions, paths, sankey
+# ---------------------------------------------------------------------------------------
+
+def transition_matrix(events: pd.DataFrame, *, level: str = "stage", normalize: bool = True,
+                      collapse_repeats: bool = True) -> pd.DataFrame:
+    """Counts of moves between consecutive journey states, with ``start``/``end`` states.
+
+    Each customer's events are ordered by ``event_ts`` (ties by ``event_id``); the journey
+    begins at the synthetic state ``start`` and finishes at ``end``.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Ingested events; needs ``customer_id, event_ts, event_id`` and the ``level`` column.
+    level : {"stage", "touchpoint"}
+        Which column defines a state.
+    normalize : bool
+        True: ``prob`` is P(to | from), each ``from`` row sums to 1. False: ``prob`` is
+        the share of all transitions (the whole table sums to 1).
+    collapse_repeats : bool
+        Merge consecutive events in the same state into one visit (no self-loops).
+
+    Returns
+    -------
+    DataFrame
+        Tidy ``from, to, count, prob``, rows ordered by ``from`` then ``to`` in journey
+        order (``start``, stages in catalog order, ``end``).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": [1, 1], "event_id": [1, 2],
+    ...                    "event_ts": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True),
+    ...                    "stage": ["awareness", "purchase"]})
+    >>> transition_matrix(ev)[["from", "to", "count"]].values.tolist()
+    [['start', 'awareness', 1], ['awareness', 'purchase', 1], ['purchase', 'end', 1]]
+    """
+    _check_level(level)
+    _require(events, ["customer_id", "event_ts", "event_id", level], "events")
+    seq = _sequences(events, level, collapse_repeats)
+    if seq.empty:
+        return pd.DataFrame({"from": pd.Series(dtype=object), "to": pd.Series(dtype=object),
+                             "count": pd.Series(dtype="int64"),
+                             "prob": pd.Series(dtype="float64")})
+    first = seq["step"].eq(0).to_numpy()
+    last = np.r_[first[1:], True]
+    src = np.where(first, START, np.r_[[None], seq["state"].to_numpy()[:-1]])
+    moves = pd.DataFrame({"from": np.r_[src, seq["state"].to_numpy()[last]],
+                          "to": np.r_[seq["state"].to_numpy(), np.full(last.sum(), END)]})
+    out = moves.value_counts(["from", "to"], sort=False).rename("count").reset_index()
+    out["count"] = out["count"].astype("int64")
+    if normalize:
+        out["prob"] = out["count"] / out.groupby("from")["count"].transform("sum")
+    else:
+        out["prob"] = out["count"] / out["count"].sum()
+    order = [START] + _state_order(_time_sorted(events, level), level) + [END]
+    rank = {s: i for i, s in enumerate(order)}
+    out = out.assign(_f=out["from"].map(rank), _t=out["to"].map(rank))
+    return out.sort_values(["_f", "_t"], ignore_index=True)[TRANSITION_COLUMNS]
+
+
+def top_paths(events: pd.DataFrame, *, level: str = "stage", n: int | None = 10,
+              max_len: int | None = None, collapse_repeats: bool = True) -> pd.DataFrame:
+    """Most common whole journeys, written ``"a > b > c"``.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Ingested events; needs ``customer_id, event_ts, event_id`` and the ``level`` column.
+    level : {"stage", "touchpoint"}
+        Which column defines a step.
+    n : int or None
+        Number of paths to keep (None: all).
+    max_len : int, optional
+        Keep only the first ``max_len`` steps of each journey, so long tails with the same
+        beginning count as one path.
+    collapse_repeats : bool
+        Merge consecutive events in the same state into one step.
+
+    Returns
+    -------
+    DataFrame
+        ``path, customers, share`` (share of all customers with a journey), most common
+        first, ties broken alphabetically by path.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": [1, 1, 2], "event_id": [1, 2, 3],
+    ...                    "event_ts": pd.to_datetime(["2024-01-01"] * 3, utc=True),
+    ...                    "stage": ["awareness", "purchase", "awareness"]})
+    >>> top_paths(ev)["path"].tolist()
+    ['awareness', 'awareness > purchase']
+    """
+    _check_level(level)
+    _require(events, ["customer_id", "event_ts", "event_id", level], "events")
+    if max_len is not None and max_len < 1:
+        raise ValueError(f"max_len must be a positive integer or None, got {max_len!r}")
+    seq = _sequences(events, level, collapse_repeats)
+    if max_len is not None:
+        seq = seq.loc[seq["step"] < max_len]
+    if seq.empty:
+        return pd.DataFrame({"path": pd.Series(dtype=object),
+                             "customers": pd.Series(dtype="int64"),
+                             "share": pd.Series(dtype="float64")})
+    paths = seq.groupby("customer_id", sort=False)["state"].agg(" > ".join)
+    out = paths.value_counts().rename("customers").rename_axis("path").reset_index()
+    out["customers"] = out["customers"].astype("int64")
+    out["share"] = out["customers"] / len(paths)
+    out = out.sort_values(["customers", "path"], ascending=[False, True], ignore_index=True)
+    return out.head(n).reset_index(drop=True) if n is not None else out
+
+
+def sankey_links(events: pd.DataFrame, *, level: str = "stage", max_steps: int = 5,
+                 min_count: int = 1, collapse_repeats: bool = True) -> pd.DataFrame:
+    """Step-indexed links between journey states, ready for a plotly/d3 Sankey.
+
+    Node labels carry the step (``"1:awareness"``, ``"2:purchase"``) so the diagram stays
+    acyclic even when customers return to a state.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Ingested events; needs ``customer_id, event_ts, event_id`` and the ``level`` column.
+    level : {"stage", "touchpoint"}
+        Which column defines a node.
+    max_steps : int
+        Keep the first ``max_steps`` steps of each journey (links up to that step).
+    min_count : int
+        Drop links followed by fewer customers.
+    collapse_repeats : bool
+        Merge consecutive events in the same state into one step.
+
+    Returns
+    -------
+    DataFrame
+        ``source, target, value`` (customers following the link), by step then value
+        (largest first).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": [1, 1], "event_id": [1, 2],
+    ...                    "event_ts": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True),
+    ...                    "stage": ["awareness", "purchase"]})
+    >>> sankey_links(ev).values.tolist()
+    [['1:awareness', '2:purchase', 1]]
+
+    To draw it: ``nodes = pd.unique(links[["source", "target"]].values.ravel())`` and
+    ``plotly.graph_objects.Sankey(node={"label": nodes}, link={...})`` with indices.
+    """
+    _check_level(level)
+    _require(events, ["customer_id", "event_ts", "event_id", level], "events")
+    if max_steps < 2:
+        raise ValueError(f"max_steps must be at least 2 to form a link, got {max_steps!r}")
+    seq = _sequences(events, level, collapse_repeats)
+    seq = seq.loc[seq["step"] < max_steps]
+    label = ((seq["step"] + 1).astype(str) + ":" + seq["state"]).to_numpy()
+    cust = seq["customer_id"].to_numpy()
+    linked = cust[:-1] == cust[1:]  # consecutive steps of the same customer
+    links = pd.DataFrame({"_step": seq["step"].to_numpy()[:-1][linked],
+                          "source": label[:-1][linked], "target": label[1:][linked]})
+    if links.empty:
+        return pd.DataFrame({"source": pd.Series(dtype=object),
+                             "target": pd.Series(dtype=object),
+                             "value": pd.Series(dtype="int64")})
+    out = links.value_counts(["_step", "source", "target"]).rename("value").reset_index()
+    out = out.loc[out["value"] >= min_count]
+    out["value"] = out["value"].astype("int64")
+    out = out.sort_values(["_step", "value", "source", "target"],
+                          ascending=[True, False, True, True], ignore_index=True)
+    return out[SANKEY_COLUMNS]
+
+
+# ---------------------------------------------------------------------------------------
+# cohorts
+# ---------------------------------------------------------------------------------------
+
+def _ts_ordinals(ts: pd.Series, period: str) -> np.ndarray:
+    """Period ordinals (months since epoch for "M", ...) of timestamps, taken in UTC."""
+    if not isinstance(ts.dtype, pd.DatetimeTZDtype):
+        if pd.api.types.is_datetime64_any_dtype(ts.dtype):
+            ts = ts.dt.tz_localize("UTC")  # the table contract says naive means UTC
+        else:
+            ts = pd.to_datetime(ts, utc=True, format="mixed")
+    return ts.dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period(period).array.asi8
+
+
+def _cohort_anchor(values: pd.Series, period: str) -> tuple[pd.Series, np.ndarray] | None:
+    """(label, start ordinal) per customer if the cohort column is time-like, else None.
+
+    Datetime columns are binned to ``period`` and labelled by that period ("2024-01");
+    strings that parse as periods/dates ("2024-01", "2024Q1") keep their own label.
+    """
+    if isinstance(values.dtype, pd.PeriodDtype):
+        per = values.dt.asfreq(period, how="start")
+        return per.astype(str), per.array.asi8
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        ords = _ts_ordinals(values, period)
+        labels = pd.PeriodIndex.from_ordinals(ords, freq=period).astype(str)
+        return pd.Series(labels, index=values.index), ords
+    if not (pd.api.types.is_object_dtype(values.dtype)
+            or pd.api.types.is_string_dtype(values.dtype)):
+        return None
+    parsed = {}
+    for v in pd.unique(values.to_numpy()):  # a few distinct cohort labels, not customers
+        try:
+            parsed[v] = pd.Period(str(v)).asfreq(period, how="start").ordinal
+        except (ValueError, TypeError):
+            return None
+    return values.astype(str), values.map(parsed).to_numpy(dtype="int64")
+
+
+def cohort_retention(events: pd.DataFrame, customers: pd.DataFrame, *, cohort: str = "cohort",
+                     period: str = "M",
+                     activity_stages: Sequence[str] | None = None) -> pd.DataFrame:
+    """Share of each cohort active in each period since the cohort started.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Ingested events; needs ``customer_id, event_ts`` (and ``stage`` with
+        ``activity_stages``).
+    customers : DataFrame
+        Ingested customers; needs ``customer_id`` and the ``cohort`` column. Every customer
+        with a cohort counts in the cohort size, active or not.
+    cohort : str
+        Column of ``customers`` defining cohorts. If it is time-like (dates, or labels such
+        as ``"2024-01"``), ``period_index`` counts periods since the cohort's start. Otherwise
+        (e.g. ``"region"``) it counts periods since each customer's first activity.
+    period : str
+        Pandas period alias: ``"M"`` months, ``"W"`` weeks, ``"Q"`` quarters, ``"D"`` days.
+    activity_stages : list of str, optional
+        Only events in these stages count as activity (e.g. ``["usage", "purchase"]``).
+        Default: any event.
+
+    Returns
+    -------
+    DataFrame
+        Tidy ``cohort, period_index, active, cohort_size, retention`` with every period
+        from 0 to the last one the data covers (zero activity included). Activity before
+        the cohort start is ignored; customers without a cohort value are left out.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": [1, 1, 2],
+    ...                    "event_ts": pd.to_datetime(["2024-01-05", "2024-02-03",
+    ...                                                "2024-01-09"], utc=True)})
+    >>> cu = pd.DataFrame({"customer_id": [1, 2], "cohort": ["2024-01", "2024-01"]})
+    >>> cohort_retention(ev, cu)["retention"].tolist()
+    [1.0, 0.5]
+    """
+    _require(events, ["customer_id", "event_ts"] + (["stage"] if activity_stages else []),
+             "events")
+    _require(customers, ["customer_id", cohort], "customers")
+    cust = customers.loc[customers[cohort].notna(), ["customer_id", cohort]]
+    cust = cust.drop_duplicates("customer_id").reset_index(drop=True)
+    ev = events.loc[events["customer_id"].notna() & events["event_ts"].notna()]
+    if activity_stages is not None:
+        ev = ev.loc[ev["stage"].isin(list(activity_stages))]
+    empty = pd.DataFrame({"cohort": pd.Series(dtype=object),
+                          "period_index": pd.Series(dtype="int64"),
+                          "active": pd.Series(dtype="int64"),
+                          "cohort_size": pd.Series(dtype="int64"),
+                          "retention": pd.Series(dtype="float64")})
+    if cust.empty:
+        return empty
+
+    ev_ord = pd.DataFrame({"customer_id": ev["customer_id"].to_numpy(),
+                           "ord": _ts_ordinals(ev["event_ts"], period) if len(ev)
+                           else np.array([], dtype="int64")})
+    data_end = int(ev_ord["ord"].max()) if len(ev_ord) else None
+    anchor = _cohort_anchor(cust[cohort], period)
+    if anchor is not None:
+        labels, start = anchor
+        cust = cust.assign(cohort_label=labels.to_numpy(), start=start)
+    else:
+        first = ev_ord.groupby("customer_id")["ord"].min().rename("start")
+        cust = cust.assign(cohort_label=cust[cohort].astype(str).to_numpy())
+        cust = cust.merge(first, left_on="customer_id", right_index=True, how="left")
+
+    act = ev_ord.merge(cust[["customer_id", "cohort_label", "start"]], on="customer_id")
+    act = act.loc[act["start"].notna()]
+    act["period_index"] = (act["ord"] - act["start"]).astype("int64")
+    act = act.loc[act["period_index"] >= 0].drop_duplicates(
+        ["customer_id", "period_index"])
+    active = act.groupby(["cohort_label", "period_index"]).size().rename("active")
+
+    sizes = cust.groupby("cohort_label").size().rename("cohort_size")
+    if anchor is not None:
+        starts = cust.groupby("cohort_label")["start"].min()
+        horizon = (data_end - starts) if data_end is not None else starts * 0
+        order = starts.sort_values(kind="stable").index
+    else:
+        top = int(act["period_index"].max()) if len(act) else 0
+        horizon = pd.Series(top, index=sizes.index)
+        order = sizes.index.sort_values()
+    horizon = horizon.clip(lower=0).astype("int64").reindex(order)
+    grid = pd.DataFrame({
+        "cohort": np.repeat(order.to_numpy(), horizon.to_numpy() + 1),
+        "period_index": np.concatenate([np.arange(h + 1) for h in horizon.to_numpy()]),
+    })
+    grid["active"] = active.reindex(
+        pd.MultiIndex.from_frame(grid[["cohort", "period_index"]])).fillna(0).to_numpy()
+    grid["active"] = grid["active"].astype("int64")
+    grid["period_index"] = grid["period_index"].astype("int64")
+    grid["cohort_size"] = sizes.reindex(grid["cohort"]).to_numpy().astype("int64")
+    grid["retention"] = grid["active"] / grid["cohort_size"]
+    grid["cohort"] = grid["cohort"].astype(object)
+    return grid[RETENTION_COLUMNS]
+
+
+def retention_matrix(table: pd.DataFrame, *, values: str = "retention") -> pd.DataFrame:
+    """Pivot a :func:`cohort_retention` table to cohorts x period_index.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`cohort_retention`.
+    values : str
+        Column to spread: ``"retention"`` (default) or ``"active"``.
+
+    Returns
+    -------
+    DataFrame
+        Index ``cohort`` (in the table's order), columns ``period_index``; NaN where a
+        cohort has not been observed that long.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"cohort": ["a", "a"], "period_index": [0, 1], "active": [2, 1],
+    ...                   "cohort_size": [2, 2], "retention": [1.0, 0.5]})
+    >>> retention_matrix(t).loc["a"].tolist()
+    [1.0, 0.5]
+    """
+    _require(table, ["cohort", "period_index", values], "retention")
+    out = table.pivot(index="cohort", columns="period_index", values=values)
+    return out.reindex(pd.unique(table["cohort"].to_numpy()))
+
+
+# ---------------------------------------------------------------------------------------
+# gaps
+# ---------------------------------------------------------------------------------------
+
+def _beta_hdi(a: np.ndarray, b: np.ndarray, prob: float = _HDI_PROB,
+              grid: int = 601) -> tuple[np.ndarray, np.ndarray]:
+    """Highest-density interval of Beta(a, b), vectorised over rows.
+
+    The narrowest interval holding ``prob`` is found by scanning the lower tail mass on a
+    grid (steps of 1e-4 for 94%): exact at the edges, where the HDI is one-sided
+    (no successes -> [0, q], all successes -> [q, 1]), unlike an equal-tailed interval
+    that would exclude the observed share.
+    """
+    from scipy import stats  # scipy is slow to import; only gap tables need it
+
+    a = np.asarray(a, dtype=float)[:, None]
+    b = np.asarray(b, dtype=float)[:, None]
+    lower_mass = np.linspace(0.0, 1.0 - prob, grid)[None, :]
+    lo = stats.beta.ppf(lower_mass, a, b)
+    hi = stats.beta.ppf(np.minimum(lower_mass + prob, 1.0), a, b)
+    best = np.argmin(hi - lo, axis=1)
+    rows = np.arange(len(best))
+    return lo[rows, best], hi[rows, best]
+
+
+def _gap_stats(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """n, mean/median gap, share met with its 94% HDI (Beta(1, 1) prior), per group."""
+    met = df["met"]
+    df = df.assign(_met=met.eq(True).fillna(False).astype("int64"), _rated=met.notna().astype("int64"))
+    g = df.groupby(keys, sort=True, dropna=False)
+    out = g.agg(n=("gap", "size"), mean_gap=("gap", "mean"), median_gap=("gap", "median"),
+                n_met=("_met", "sum"), _rated=("_rated", "sum"),
+                unit=("unit", lambda u: ", ".join(sorted(map(str, pd.unique(u.dropna()))))))
+    out = out.reset_index()
+    out["n"] = out["n"].astype("int64")
+    out["n_met"] = out["n_met"].astype("int64")
+    rated = out.pop("_rated").to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["share_met"] = np.where(rated > 0, out["n_met"] / rated, np.nan)
+    if len(out):
+        lo, hi = _beta_hdi(1 + out["n_met"].to_numpy(), 1 + rated - out["n_met"].to_numpy())
+    else:
+        lo = hi = np.array([], dtype=float)
+    out["share_met_low"] = lo
+    out["share_met_high"] = hi
+    return out[keys + GAP_STAT_COLUMNS]
+
+
+_GAP_COLUMNS = ["customer_id", "touchpoint", "rule", "gap", "unit", "met"]
+_UNKNOWN_SEGMENT = "(unknown)"
+
+
+def _gaps_with_segment(gaps: pd.DataFrame, customers: pd.DataFrame, segment: str,
+                       touchpoint: str | Sequence[str] | None) -> pd.DataFrame:
+    _require(gaps, _GAP_COLUMNS, "gaps")
+    _require(customers, ["customer_id", segment], "customers")
+    g = gaps[_GAP_COLUMNS]
+    if touchpoint is not None:
+        wanted = [touchpoint] if isinstance(touchpoint, str) else list(touchpoint)
+        g = g.loc[g["touchpoint"].isin(wanted)]
+    seg = customers[["customer_id", segment]].drop_duplicates("customer_id")
+    seg = seg.rename(columns={segment: "_segment"})
+    g = g.merge(seg, on="customer_id", how="left")
+    # gaps of customers without a segment are kept, under a visible label
+    g["_segment"] = g["_segment"].astype(object).where(g["_segment"].notna(), _UNKNOWN_SEGMENT)
+    g["_segment"] = g["_segment"].astype(str)
+    return g
+
+
+def gap_by_segment(gaps: pd.DataFrame, customers: pd.DataFrame, *, segment: str = "region",
+                   touchpoint: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Service gaps per touchpoint, rule and customer segment, with share met and its HDI.
+
+    Parameters
+    ----------
+    gaps : DataFrame
+        Ingested gaps; needs ``customer_id, touchpoint, rule, gap, unit, met``.
+    customers : DataFrame
+        Ingested customers; needs ``customer_id`` and the ``segment`` column.
+    segment : str
+        Segment column of ``customers`` (``"region"``, ``"channel"``, ``"plan"``, ...).
+        Gaps of customers missing from ``customers`` are reported under ``"(unknown)"``.
+    touchpoint : str or list of str, optional
+        Only these touchpoints. Default: all.
+
+    Returns
+    -------
+    DataFrame
+        ``touchpoint, rule, <segment>, n, mean_gap, median_gap, n_met, share_met,
+        share_met_low, share_met_high, unit``. ``share_met`` is the observed share of met
+        rows among rows with a known ``met``; low/high are the 94% highest-density interval
+        of its Beta(1 + met, 1 + not met) posterior (flat prior, scipy, no sampling).
+
+    Examples
+    --------
+    >>> gaps = pd.DataFrame({"customer_id": [1, 2], "touchpoint": "delivery",
+    ...                      "rule": "on_time", "gap": [2.0, -1.0], "unit": "days",
+    ...                      "met": [False, True]})
+    >>> cu = pd.DataFrame({"customer_id": [1, 2], "region": ["North", "North"]})
+    >>> gap_by_segment(gaps, cu)[["region", "n", "share_met"]].values.tolist()
+    [['North', 2, 0.5]]
+    """
+    g = _gaps_with_segment(gaps, customers, segment, touchpoint)
+    out = _gap_stats(g, ["touchpoint", "rule", "_segment"])
+    return out.rename(columns={"_segment": segment})
+
+
+def journey_gaps_table(gaps: pd.DataFrame, customers: pd.DataFrame, *,
+                       segments: Sequence[str] = ("region",),
+                       overall: bool = True) -> pd.DataFrame:
+    """The published ``tables/journey_gaps.parquet``: gap stats for several segmentations.
+
+    Parameters
+    ----------
+    gaps, customers : DataFrame
+        As in :func:`gap_by_segment`.
+    segments : sequence of str
+        Segment columns of ``customers``, stacked long-form.
+    overall : bool
+        Also add one row per touchpoint and rule over all customers
+        (``segment_var="overall"``, ``segment_value="all"``).
+
+    Returns
+    -------
+    DataFrame
+        ``touchpoint, rule, segment_var, segment_value, n, mean_gap, share_met,
+        share_met_low, share_met_high, unit``.
+
+    Examples
+    --------
+    >>> gaps = pd.DataFrame({"customer_id": [1, 2], "touchpoint": "delivery",
+    ...                      "rule": "on_time", "gap": [2.0, -1.0], "unit": "days",
+    ...                      "met": [False, True]})
+    >>> cu = pd.DataFrame({"customer_id": [1, 2], "region": ["North", "South"]})
+    >>> journey_gaps_table(gaps, cu)["segment_value"].tolist()
+    ['all', 'North', 'South']
+    """
+    if isinstance(segments, str):
+        segments = (segments,)
+    _require(gaps, _GAP_COLUMNS, "gaps")
+    _require(customers, ["customer_id", *segments], "customers")
+    parts = []
+    if overall:
+        g = gaps[_GAP_COLUMNS].assign(_segment="all")
+        parts.append(_gap_stats(g, ["touchpoint", "rule", "_segment"])
+                     .assign(segment_var="overall"))
+    for seg in segments:  # a handful of segment columns
+        g = _gaps_with_segment(gaps, customers, seg, None)
+        parts.append(_gap_stats(g, ["touchpoint", "rule", "_segment"]).assign(segment_var=seg))
+    out = pd.concat(parts, ignore_index=True).rename(columns={"_segment": "segment_value"})
+    if out.empty:
+        out = out.astype({"segment_var": object, "segment_value": object})
+    out = out.sort_values(["touchpoint", "rule"], kind="stable", ignore_index=True)
+    return out[JOURNEY_GAPS_COLUMNS]

@@ -1,0 +1,229 @@
+"""Axes-level plots of the journey tables (seaborn style).
+
+Each ``plot_x(table, *, ax=None, **kwargs)`` draws one table from
+:mod:`cxkit.journeys.analytics` on ``ax`` (default: the current axes) and returns the Axes,
+so plots compose into the caller's figures and dashboards.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.ticker import PercentFormatter
+
+from cxkit.journeys.analytics import (
+    END,
+    GAP_STAT_COLUMNS,
+    START,
+    _require,
+    retention_matrix,
+)
+
+__all__ = ["plot_funnel", "plot_transition_heatmap", "plot_cohort_retention",
+           "plot_gap_by_segment"]
+
+
+def _axes(ax: Axes | None) -> Axes:
+    return plt.gca() if ax is None else ax
+
+
+def plot_funnel(funnel: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
+    """Horizontal bars of customers per stage, first stage on top, labelled with counts
+    and share of the first stage.
+
+    Parameters
+    ----------
+    funnel : DataFrame
+        Output of :func:`~cxkit.journeys.stage_funnel`.
+    ax : matplotlib Axes, optional
+        Where to draw; default the current axes.
+    **kwargs
+        Passed to ``Axes.barh`` (``color``, ``alpha``, ...).
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> ax = plot_funnel(stage_funnel(events))  # doctest: +SKIP
+    """
+    _require(funnel, ["stage", "customers", "share_of_first"], "funnel")
+    ax = _axes(ax)
+    y = np.arange(len(funnel))
+    kwargs.setdefault("color", sns.color_palette()[0])
+    bars = ax.barh(y, funnel["customers"].to_numpy(), **kwargs)
+    labels = [f"{c:,} ({s:.0%})" if pd.notna(s) else f"{c:,}"
+              for c, s in zip(funnel["customers"], funnel["share_of_first"])]
+    ax.bar_label(bars, labels=labels, padding=3)
+    ax.set_yticks(y, funnel["stage"].astype(str).tolist())
+    ax.invert_yaxis()  # journey reads top to bottom
+    ax.set_xlabel("customers")
+    ax.set_ylabel("stage")
+    ax.margins(x=0.15)
+    return ax
+
+
+def _state_axis_order(transitions: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Rows: ``start`` and states in table order; columns: states then ``end``.
+
+    :func:`~cxkit.journeys.transition_matrix` sorts rows in journey order and every
+    visited state has an outgoing move (at least to ``end``), so the ``from`` column alone
+    gives the order; states only seen as targets (a filtered table) go last.
+    """
+    rows = list(pd.unique(transitions["from"].astype(str).to_numpy()))
+    targets = list(pd.unique(transitions["to"].astype(str).to_numpy()))
+    cols = [s for s in rows if s != START and s in targets]
+    cols += [s for s in targets if s not in cols and s != END]
+    if END in targets:
+        cols.append(END)
+    return rows, cols
+
+
+def plot_transition_heatmap(transitions: pd.DataFrame, *, ax: Axes | None = None,
+                            value: str = "prob", annot: bool = True, **kwargs) -> Axes:
+    """Heatmap of a transition table: ``from`` states as rows, ``to`` states as columns.
+
+    Parameters
+    ----------
+    transitions : DataFrame
+        Output of :func:`~cxkit.journeys.transition_matrix`.
+    ax : matplotlib Axes, optional
+        Where to draw; default the current axes.
+    value : {"prob", "count"}
+        Which column colours the cells.
+    annot : bool
+        Write the value in each cell.
+    **kwargs
+        Passed to :func:`seaborn.heatmap` (``cmap``, ``vmax``, ...).
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> ax = plot_transition_heatmap(transition_matrix(events))  # doctest: +SKIP
+    """
+    _require(transitions, ["from", "to", value], "transitions")
+    ax = _axes(ax)
+    rows, cols = _state_axis_order(transitions)
+    grid = (transitions.assign(**{"from": transitions["from"].astype(str),
+                                  "to": transitions["to"].astype(str)})
+            .pivot(index="from", columns="to", values=value)
+            .reindex(index=rows, columns=cols))
+    kwargs.setdefault("cmap", "Blues")
+    kwargs.setdefault("fmt", ".2f" if value == "prob" else ".0f")
+    kwargs.setdefault("cbar_kws", {"label": value})
+    sns.heatmap(grid, ax=ax, annot=annot, **kwargs)
+    ax.set_xlabel("to")
+    ax.set_ylabel("from")
+    return ax
+
+
+def plot_cohort_retention(retention: pd.DataFrame, *, ax: Axes | None = None,
+                          annot: bool = True, **kwargs) -> Axes:
+    """Cohort x period heatmap of retention (the classic triangle).
+
+    Parameters
+    ----------
+    retention : DataFrame
+        Tidy output of :func:`~cxkit.journeys.cohort_retention`.
+    ax : matplotlib Axes, optional
+        Where to draw; default the current axes.
+    annot : bool
+        Write the percentage in each cell.
+    **kwargs
+        Passed to :func:`seaborn.heatmap`.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> ax = plot_cohort_retention(cohort_retention(events, customers))  # doctest: +SKIP
+    """
+    _require(retention, ["cohort", "period_index", "retention"], "retention")
+    ax = _axes(ax)
+    grid = retention_matrix(retention)
+    kwargs.setdefault("cmap", "Greens")
+    kwargs.setdefault("vmin", 0.0)
+    kwargs.setdefault("vmax", 1.0)
+    kwargs.setdefault("fmt", ".0%")
+    kwargs.setdefault("cbar_kws", {"label": "retention",
+                                   "format": PercentFormatter(xmax=1.0)})
+    sns.heatmap(grid, ax=ax, annot=annot, **kwargs)
+    ax.set_xlabel("periods since cohort start")
+    ax.set_ylabel("cohort")
+    return ax
+
+
+def _segment_labels(table: pd.DataFrame) -> pd.Series:
+    """``"touchpoint / rule: segment"`` for a gap_by_segment or journey_gaps table."""
+    if "segment_value" in table.columns:
+        seg = table["segment_value"].astype(str)
+        if "segment_var" in table.columns:
+            seg = table["segment_var"].astype(str) + "=" + seg
+    else:
+        extra = [c for c in table.columns
+                 if c not in {"touchpoint", "rule", *GAP_STAT_COLUMNS}]
+        if len(extra) != 1:
+            raise ValueError(
+                "gap table must have a `segment_value` column or exactly one segment column "
+                f"besides the gap statistics; found {extra}. Pass the output of "
+                "gap_by_segment or journey_gaps_table."
+            )
+        seg = table[extra[0]].astype(str)
+    return table["touchpoint"].astype(str) + " / " + table["rule"].astype(str) + ": " + seg
+
+
+def plot_gap_by_segment(table: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
+    """Share of service targets met per touchpoint and segment, with 94% HDI bars.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`~cxkit.journeys.gap_by_segment` or
+        :func:`~cxkit.journeys.journey_gaps_table`.
+    ax : matplotlib Axes, optional
+        Where to draw; default the current axes.
+    **kwargs
+        Passed to ``Axes.errorbar`` (``capsize``, ``markersize``, ...).
+
+    Returns
+    -------
+    Axes
+        One y tick per row of ``table``, coloured by touchpoint.
+
+    Examples
+    --------
+    >>> ax = plot_gap_by_segment(gap_by_segment(gaps, customers))  # doctest: +SKIP
+    """
+    _require(table, ["touchpoint", "rule", "share_met", "share_met_low", "share_met_high"],
+             "gap")
+    ax = _axes(ax)
+    labels = _segment_labels(table)
+    y = np.arange(len(table))
+    palette = sns.color_palette(n_colors=max(table["touchpoint"].nunique(), 1))
+    kwargs.setdefault("fmt", "o")
+    kwargs.setdefault("capsize", 3)
+    tps = pd.unique(table["touchpoint"].to_numpy())
+    for colour, tp in zip(palette, tps):  # one legend entry per touchpoint
+        sel = (table["touchpoint"] == tp).to_numpy()
+        mid = table["share_met"].to_numpy(float)[sel]
+        err = np.vstack([mid - table["share_met_low"].to_numpy(float)[sel],
+                         table["share_met_high"].to_numpy(float)[sel] - mid])
+        ax.errorbar(mid, y[sel], xerr=np.clip(err, 0, None), color=colour, label=str(tp),
+                    **kwargs)
+    ax.set_yticks(y, labels.tolist())
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    ax.set_xlabel("share of targets met (94% HDI)")
+    if len(tps):
+        ax.legend(title="touchpoint", loc="best")
+    return ax

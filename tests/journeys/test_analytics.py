@@ -1,0 +1,303 @@
+"""Journey analytics on the hand-made fixtures of conftest.py (expected values by hand)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from cxkit.journeys import (
+    STAGE_ORDER,
+    cohort_retention,
+    gap_by_segment,
+    journey_gaps_table,
+    retention_matrix,
+    sankey_links,
+    stage_funnel,
+    top_paths,
+    transition_matrix,
+)
+from cxkit.journeys.analytics import (
+    FUNNEL_COLUMNS,
+    JOURNEY_GAPS_COLUMNS,
+    PATH_COLUMNS,
+    RETENTION_COLUMNS,
+    SANKEY_COLUMNS,
+    TRANSITION_COLUMNS,
+)
+
+C1_PATH = "awareness > consideration > purchase > delivery > usage > renewal"
+
+
+def _add(events, rows):
+    extra = pd.DataFrame(rows, columns=["event_id", "customer_id", "event_ts", "touchpoint",
+                                        "stage"])
+    extra["event_ts"] = pd.to_datetime(extra["event_ts"], utc=True)
+    return pd.concat([events, extra], ignore_index=True)
+
+
+# --- funnel ---------------------------------------------------------------------------
+
+def test_stage_funnel_counts_conversion_and_fallout(events):
+    f = stage_funnel(events)
+    assert list(f.columns) == FUNNEL_COLUMNS
+    assert f["stage"].tolist() == ["awareness", "consideration", "purchase", "delivery",
+                                   "usage", "support", "renewal"]
+    assert f["step"].tolist() == [1, 2, 3, 4, 5, 6, 7]
+    assert f["customers"].tolist() == [4, 2, 3, 1, 1, 1, 1]
+    np.testing.assert_allclose(f["share_of_first"], [1, .5, .75, .25, .25, .25, .25])
+    np.testing.assert_allclose(f["conversion_from_previous"],
+                               [np.nan, .5, 1.5, 1 / 3, 1, 1, 1])
+    # fallout = reached the previous stage, not this one (C2, C4 skip consideration, ...)
+    assert f["fallout"].tolist() == [0, 2, 1, 2, 0, 1, 1]
+    np.testing.assert_allclose(f["fallout_share"], [np.nan, .5, .5, 2 / 3, 0, 1, 1])
+
+
+def test_stage_funnel_explicit_stages_keep_order_and_zero_stages(events):
+    f = stage_funnel(events, stages=["purchase", "onboarding", "renewal"])
+    assert f["customers"].tolist() == [3, 0, 1]
+    assert f["fallout"].tolist() == [0, 3, 0]
+    # nobody at onboarding: conversion from it is undefined, not 0 or inf
+    assert np.isnan(f["conversion_from_previous"].iloc[2])
+
+
+def test_stage_funnel_unknown_stages_appended_in_first_seen_order(events):
+    ev = _add(events, [("e90", "C2", "2024-05-01", "x", "zeta"),
+                       ("e91", "C1", "2024-04-01", "y", "loyalty"),
+                       ("e92", "C3", "2024-06-01", "y", "loyalty")])
+    f = stage_funnel(ev)
+    assert f["stage"].tolist()[-3:] == ["renewal", "loyalty", "zeta"]
+    assert f["customers"].tolist()[-2:] == [2, 1]
+
+
+def test_stage_funnel_empty_and_missing_column(events):
+    f = stage_funnel(events.iloc[0:0])
+    assert f.empty and list(f.columns) == FUNNEL_COLUMNS
+    with pytest.raises(ValueError, match=r"events table is missing column\(s\) \['stage'\]"):
+        stage_funnel(events.drop(columns="stage"))
+    with pytest.raises(ValueError, match="unique"):
+        stage_funnel(events, stages=["purchase", "purchase"])
+
+
+def test_stage_order_is_the_catalog():
+    assert STAGE_ORDER[0] == "awareness" and STAGE_ORDER[-1] == "renewal"
+    assert len(STAGE_ORDER) == 9
+
+
+# --- transitions -----------------------------------------------------------------------
+
+def test_transition_matrix_stage_counts_and_probabilities(events):
+    t = transition_matrix(events)
+    assert list(t.columns) == TRANSITION_COLUMNS
+    got = list(zip(t["from"], t["to"], t["count"]))
+    assert got == [
+        ("start", "awareness", 4),
+        ("awareness", "consideration", 2),
+        ("awareness", "purchase", 2),  # C4's tie at 09:00 resolved by event_id
+        ("consideration", "purchase", 1),
+        ("consideration", "end", 1),
+        ("purchase", "delivery", 1),
+        ("purchase", "support", 1),
+        ("purchase", "end", 1),
+        ("delivery", "usage", 1),
+        ("usage", "renewal", 1),
+        ("support", "end", 1),
+        ("renewal", "end", 1),
+    ]
+    np.testing.assert_allclose(t.groupby("from")["prob"].sum(), 1.0)
+    assert t.loc[t["from"].eq("purchase"), "prob"].tolist() == pytest.approx([1 / 3] * 3)
+
+
+def test_transition_matrix_without_collapsing_keeps_self_loops(events):
+    t = transition_matrix(events, collapse_repeats=False, normalize=False)
+    loops = t.loc[t["from"] == t["to"]]
+    assert sorted(zip(loops["from"], loops["count"])) == [("consideration", 1), ("usage", 1)]
+    # every event enters once and every journey ends once: 15 events + 4 customers
+    assert t["count"].sum() == 19
+    assert t["prob"].sum() == pytest.approx(1.0)
+
+
+def test_transition_matrix_touchpoint_ties_by_event_id(events):
+    t = transition_matrix(events, level="touchpoint")
+    pairs = set(zip(t["from"], t["to"]))
+    assert ("product_view", "review_read") in pairs   # C3: e12 before e13, same second
+    assert ("review_read", "product_view") not in pairs
+    assert ("ad_click", "order") in pairs and ("order", "ad_click") not in pairs  # C4
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_results_do_not_depend_on_row_order(events, seed):
+    shuffled = events.sample(frac=1.0, random_state=seed)
+    pd.testing.assert_frame_equal(transition_matrix(shuffled, level="touchpoint"),
+                                  transition_matrix(events, level="touchpoint"))
+    pd.testing.assert_frame_equal(top_paths(shuffled, level="touchpoint", n=None),
+                                  top_paths(events, level="touchpoint", n=None))
+    pd.testing.assert_frame_equal(stage_funnel(shuffled), stage_funnel(events))
+
+
+def test_transition_matrix_bad_level_empty_and_missing(events):
+    with pytest.raises(ValueError, match="level must be one of"):
+        transition_matrix(events, level="channel")
+    with pytest.raises(ValueError, match="event_ts"):
+        transition_matrix(events.drop(columns="event_ts"))
+    t = transition_matrix(events.iloc[0:0])
+    assert t.empty and list(t.columns) == TRANSITION_COLUMNS
+
+
+# --- paths and sankey --------------------------------------------------------------------
+
+def test_top_paths_counts_and_ordering(events):
+    p = top_paths(events)
+    assert list(p.columns) == PATH_COLUMNS
+    assert p["path"].tolist() == ["awareness > consideration", C1_PATH,
+                                  "awareness > purchase", "awareness > purchase > support"]
+    assert p["customers"].tolist() == [1, 1, 1, 1]
+    assert p["share"].tolist() == [0.25] * 4
+
+
+def test_top_paths_max_len_and_n(events):
+    p = top_paths(events, max_len=2, n=1)
+    assert p.to_dict("records") == [
+        {"path": "awareness > consideration", "customers": 2, "share": 0.5}]
+    assert top_paths(events, level="touchpoint", n=None)["customers"].sum() == 4
+    with pytest.raises(ValueError, match="max_len"):
+        top_paths(events, max_len=0)
+    assert list(top_paths(events.iloc[0:0]).columns) == PATH_COLUMNS
+
+
+def test_sankey_links_step_labels_and_min_count(events):
+    s = sankey_links(events, max_steps=3)
+    assert list(s.columns) == SANKEY_COLUMNS
+    assert s.values.tolist() == [
+        ["1:awareness", "2:consideration", 2],
+        ["1:awareness", "2:purchase", 2],
+        ["2:consideration", "3:purchase", 1],
+        ["2:purchase", "3:support", 1],
+    ]
+    assert len(sankey_links(events, max_steps=3, min_count=2)) == 2
+    # all steps: each customer contributes (steps - 1) links: 5 + 2 + 1 + 1
+    assert sankey_links(events, max_steps=50)["value"].sum() == 9
+    assert sankey_links(events.iloc[0:0]).empty
+    with pytest.raises(ValueError, match="max_steps"):
+        sankey_links(events, max_steps=1)
+
+
+# --- cohorts -----------------------------------------------------------------------------
+
+def test_cohort_retention_monthly_label_cohorts(events, customers):
+    r = cohort_retention(events, customers)
+    assert list(r.columns) == RETENTION_COLUMNS
+    assert r[["cohort", "period_index", "active", "cohort_size"]].values.tolist() == [
+        ["2024-01", 0, 3, 3], ["2024-01", 1, 1, 3], ["2024-01", 2, 1, 3],
+        # C5 never shows up but counts in the cohort; March is observed, nobody active
+        ["2024-02", 0, 1, 2], ["2024-02", 1, 0, 2],
+    ]
+    np.testing.assert_allclose(r["retention"], [1, 1 / 3, 1 / 3, .5, 0])
+
+
+def test_cohort_retention_activity_stages_and_datetime_cohort(events, customers):
+    r = cohort_retention(events, customers, cohort="signup_date",
+                         activity_stages=["usage", "renewal"])
+    assert r["cohort"].unique().tolist() == ["2024-01", "2024-02"]  # binned to months
+    assert r["active"].tolist() == [0, 1, 1, 0, 0]
+
+
+def test_cohort_retention_non_time_cohort_counts_from_first_activity(events, customers):
+    r = cohort_retention(events, customers, cohort="region")
+    assert r[["cohort", "period_index", "active", "cohort_size"]].values.tolist() == [
+        ["North", 0, 2, 3], ["North", 1, 1, 3], ["North", 2, 1, 3],
+        ["South", 0, 2, 2], ["South", 1, 0, 2], ["South", 2, 0, 2],
+    ]
+
+
+def test_cohort_retention_ignores_activity_before_cohort_start(events, customers):
+    ev = _add(events, [("e80", "C3", "2023-12-15", "ad_click", "awareness")])
+    r = cohort_retention(ev, customers)
+    assert r.loc[r["cohort"] == "2024-02", "active"].tolist() == [1, 0]
+
+
+def test_cohort_retention_weekly_period(events, customers):
+    r = cohort_retention(events, customers, period="W")
+    first = r.loc[r["cohort"] == "2024-01"]
+    # 2024-01-01 is a Monday: C1 and C4 in week 0, C2 in week 1 (Jan 10) and 2 (Jan 15, 20)
+    assert first["active"].tolist()[:3] == [2, 1, 1]
+    assert first["period_index"].max() == 8  # data ends 2024-03-01, in week 8
+
+
+def test_retention_matrix_pivot(events, customers):
+    m = retention_matrix(cohort_retention(events, customers))
+    assert m.index.tolist() == ["2024-01", "2024-02"]
+    assert m.columns.tolist() == [0, 1, 2]
+    assert np.isnan(m.loc["2024-02", 2])
+    assert retention_matrix(cohort_retention(events, customers), values="active").loc[
+        "2024-01"].tolist() == [3, 1, 1]
+
+
+def test_cohort_retention_empty_and_missing(events, customers):
+    r = cohort_retention(events.iloc[0:0], customers.iloc[0:0])
+    assert r.empty and list(r.columns) == RETENTION_COLUMNS
+    r = cohort_retention(events.iloc[0:0], customers)
+    assert r["active"].tolist() == [0, 0] and r["cohort_size"].tolist() == [3, 2]
+    with pytest.raises(ValueError, match=r"customers table is missing column\(s\) \['tier'\]"):
+        cohort_retention(events, customers, cohort="tier")
+    with pytest.raises(ValueError, match="stage"):
+        cohort_retention(events.drop(columns="stage"), customers, activity_stages=["usage"])
+
+
+# --- gaps --------------------------------------------------------------------------------
+
+def test_gap_by_segment_stats_and_hdi(gaps, customers):
+    g = gap_by_segment(gaps, customers)
+    assert g.columns.tolist() == ["touchpoint", "rule", "region", "n", "mean_gap",
+                                  "median_gap", "n_met", "share_met", "share_met_low",
+                                  "share_met_high", "unit"]
+    assert g[["touchpoint", "region", "n", "n_met", "unit"]].values.tolist() == [
+        ["delivery", "(unknown)", 1, 0, "days"],
+        ["delivery", "North", 2, 1, "days"],
+        ["delivery", "South", 2, 2, "days"],
+        ["support", "South", 2, 1, "hours"],
+    ]
+    np.testing.assert_allclose(g["mean_gap"], [1.0, 0.75, -0.5, 1.5])
+    np.testing.assert_allclose(g["share_met"], [0.0, 0.5, 1.0, 0.5])
+    # HDIs of Beta(1+met, 1+missed): one-sided at 0 and 1 met, symmetric at half
+    q = stats.beta(2, 2).ppf([0.03, 0.97])
+    np.testing.assert_allclose(g["share_met_low"], [0.0, q[0], 0.06 ** (1 / 3), q[0]],
+                               atol=1e-3)
+    np.testing.assert_allclose(g["share_met_high"], [1 - 0.06 ** 0.5, q[1], 1.0, q[1]],
+                               atol=1e-3)
+    assert (g["share_met_low"] <= g["share_met"]).all()
+    assert (g["share_met"] <= g["share_met_high"]).all()
+
+
+def test_gap_by_segment_touchpoint_filter_and_unknown_met(gaps, customers):
+    gaps["met"] = gaps["met"].astype("boolean")
+    gaps.loc[gaps["customer_id"].eq("C1"), "met"] = pd.NA  # e.g. not delivered yet
+    g = gap_by_segment(gaps, customers, segment="plan", touchpoint="delivery")
+    assert g["plan"].tolist() == ["(unknown)", "basic", "pro"]
+    basic = g.iloc[1]
+    assert (basic["n"], basic["n_met"], basic["share_met"]) == (2, 1, 1.0)  # C1 unrated
+
+
+def test_gap_by_segment_empty_and_missing(gaps, customers):
+    g = gap_by_segment(gaps.iloc[0:0], customers)
+    assert g.empty and "share_met_high" in g.columns
+    with pytest.raises(ValueError, match=r"\['met'\]"):
+        gap_by_segment(gaps.drop(columns="met"), customers)
+    with pytest.raises(ValueError, match="tier"):
+        gap_by_segment(gaps, customers, segment="tier")
+
+
+def test_journey_gaps_table_stacks_segments(gaps, customers):
+    t = journey_gaps_table(gaps, customers, segments=("region", "channel"))
+    assert t.columns.tolist() == JOURNEY_GAPS_COLUMNS
+    delivery = t.loc[t["touchpoint"] == "delivery"]
+    assert delivery[["segment_var", "segment_value", "n"]].values.tolist() == [
+        ["overall", "all", 5],
+        ["region", "(unknown)", 1], ["region", "North", 2], ["region", "South", 2],
+        ["channel", "(unknown)", 1], ["channel", "app", 2], ["channel", "web", 2],
+    ]
+    assert t.loc[t["touchpoint"] == "support", "segment_var"].tolist() == [
+        "overall", "region", "channel", "channel"]
+    assert journey_gaps_table(gaps, customers, overall=False)["segment_var"].eq(
+        "region").all()
+    empty = journey_gaps_table(gaps.iloc[0:0], customers)
+    assert empty.empty and empty.columns.tolist() == JOURNEY_GAPS_COLUMNS
