@@ -306,3 +306,47 @@ def test_csat_top2_box_beta_posterior():
     assert row.share_hdi_low < 7 / 12 < row.share_hdi_high
     with pytest.raises(ValueError, match=r"integers in 1..5"):
         csat_by_segment(frame.assign(csat=[0] * 10), segment="region")
+
+
+# ------------------------------------------------------------------ on a real short fit
+
+
+@pytest.mark.slow
+def test_summaries_of_a_real_fit_recover_the_dominant_driver():
+    from cxkit.drivers import fit_drivers
+
+    rng = np.random.default_rng(7)
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "region": rng.choice(["North", "South"], n),
+            "rating_delivery": rng.integers(1, 6, n).astype(float),
+            "rating_app": rng.integers(1, 6, n).astype(float),
+            "gap_delivery": rng.gamma(2.0, 5.0, n),
+        }
+    )
+    # delivery rating dominates; the app barely matters; each hour late costs 0.05
+    frame["nps"] = (
+        2.0
+        + 1.2 * frame.rating_delivery
+        + 0.05 * frame.rating_app
+        - 0.05 * frame.gap_delivery
+        + rng.normal(0, 1.0, n)
+    )
+    drivers = ["rating_delivery", "rating_app", "gap_delivery"]
+    result = fit_drivers(
+        frame, outcome="nps", drivers=drivers, segments="region",
+        draws=300, tune=300, chains=2, gate="off",
+    )  # fmt: skip
+    table = driver_importance(result, frame).set_index(["segment", "driver"])
+    assert set(table.index.get_level_values("segment")) == {"North", "South", "All"}
+    for segment in ["North", "South", "All"]:
+        row = table.loc[(segment, "rating_delivery")]
+        assert row["rank"] == 1
+        assert row["effect_hdi_low"] < 1.2 < row["effect_hdi_high"]
+        assert row["p_positive"] == 1.0
+    assert table.loc[("All", "gap_delivery"), "p_positive"] < 0.1
+
+    ipa = importance_performance(result, frame)
+    assert ipa.loc[ipa.driver == "gap_delivery", "direction"].eq("lower_is_better").all()
+    assert ipa["quadrant"].notna().all()
