@@ -1,0 +1,202 @@
+"""The customer value table: one row per surveyed customer, experience before a cutoff,
+revenue and retention after it.
+
+The cutoff splits time into an *observation* period (``event_ts <= cutoff``: the latest
+survey score, past revenue) and an *outcome* period ``(cutoff, cutoff + horizon_days]``
+(did the customer pay again, how much). Scoring strictly before the outcome period keeps
+the link "experience -> later revenue" free of reverse causation.
+
+What the data can support
+-------------------------
+On the sample data customers renew contracts, so most surveyed customers have a revenue
+event in the horizon and both retention and spend can be modelled. On Olist "retention" is a
+repeat purchase, which is rare (2 repeat buyers in the 4,000-order sample): the table is
+still correct and useful for the quadrants, but a retention model on it would only echo its
+prior. The table records the counts in ``table.attrs`` and warns when fewer than
+``MIN_RETAINED`` customers were retained; :func:`cxkit.value.fit_value_model` refuses to fit
+such a table.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+#: Segment columns taken from ``customers`` when present (docs/ARCHITECTURE.md contract).
+SEGMENT_COLUMNS = ("region", "channel", "plan", "cohort")
+#: Fewer retained customers than this and a retention / spend model is not identifiable.
+MIN_RETAINED = 20
+
+TABLE_COLUMNS = ["customer_id", "score", "n_responses", "revenue_pre", "retained",
+                 "revenue_post"]
+
+
+def _require(df: pd.DataFrame, cols: list[str], name: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise KeyError(
+            f"{name} table is missing column(s) {missing}; it has {list(df.columns)}. "
+            f"Pass the '{name}' output of cxkit ingest (schema in docs/ARCHITECTURE.md)."
+        )
+
+
+def _to_utc(values: pd.Series, name: str) -> pd.Series:
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC")
+    try:
+        # ISO 8601 with mixed offsets (as the sources write them) parses element-wise
+        return pd.to_datetime(values, utc=True, format="ISO8601")
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"column '{name}' has values that are not ISO 8601 timestamps "
+                         f"({exc}); pass timezone-aware datetimes (the ingest output).") from None
+
+
+def default_cutoff(events: pd.DataFrame, horizon_days: int = 365) -> pd.Timestamp:
+    """The latest midnight (UTC) that still leaves ``horizon_days`` of events after it.
+
+    ``cutoff = floor_day(max(event_ts)) - horizon_days``: the outcome window is then fully
+    observed for everyone, and the observation period is as long as the data allows.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"event_ts": pd.to_datetime(["2024-01-01", "2025-06-30 13:00"],
+    ...                                              utc=True)})
+    >>> default_cutoff(ev, horizon_days=180)
+    Timestamp('2025-01-01 00:00:00+0000', tz='UTC')
+    """
+    _require(events, ["event_ts"], "events")
+    ts = _to_utc(events["event_ts"], "event_ts").dropna()
+    if ts.empty:
+        raise ValueError("events table has no timestamps; cannot choose a cutoff. "
+                         "Pass cutoff= explicitly.")
+    cutoff = ts.max().floor("D") - pd.Timedelta(days=horizon_days)
+    if cutoff <= ts.min():
+        raise ValueError(
+            f"events span {ts.min()} to {ts.max()}, shorter than horizon_days={horizon_days}: "
+            f"no observation period is left before the cutoff. Shorten horizon_days."
+        )
+    return cutoff
+
+
+def customer_value_table(
+    events: pd.DataFrame,
+    responses: pd.DataFrame,
+    customers: pd.DataFrame,
+    *,
+    score: str = "nps",
+    cutoff=None,
+    horizon_days: int = 365,
+    segments: list[str] | None = None,
+) -> pd.DataFrame:
+    """One row per customer with a scored survey response at or before ``cutoff``.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Ingested ``events`` (``customer_id, event_ts, value``; ``value`` is money on revenue
+        events, null otherwise).
+    responses : DataFrame
+        Ingested ``responses`` (``customer_id, responded_at`` and the score column).
+    customers : DataFrame
+        Ingested ``customers`` (``customer_id`` + segment columns).
+    score : str
+        Score column of ``responses`` to use (``"nps"``, ``"csat"``, ``"review_score"``...).
+    cutoff : str, Timestamp or None
+        End of the observation period (inclusive; naive values are read as UTC). ``None``:
+        :func:`default_cutoff`, the latest midnight leaving ``horizon_days`` of data after it.
+    horizon_days : int
+        Length of the outcome period ``(cutoff, cutoff + horizon_days]``.
+    segments : list of str, optional
+        Segment columns to carry from ``customers``; default those of
+        ``region, channel, plan, cohort`` that are present.
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, segment columns, ``score`` (latest non-null score at or before the
+        cutoff; ties on ``responded_at`` broken by the last row), ``n_responses`` (scored
+        responses at or before the cutoff), ``revenue_pre`` (sum of ``value`` at or before the
+        cutoff), ``retained`` (bool: any event with ``value > 0`` in the horizon),
+        ``revenue_post`` (sum of ``value`` in the horizon). Sorted by ``customer_id``.
+        ``attrs`` holds ``score_name, cutoff, horizon_days, n_customers, n_retained,
+        retention_rate``.
+
+    Warns
+    -----
+    UserWarning
+        When fewer than ``MIN_RETAINED`` customers are retained (e.g. Olist repeat purchases).
+
+    Examples
+    --------
+    >>> tbl = customer_value_table(events, responses, customers, score="nps",
+    ...                            cutoff="2025-01-01", horizon_days=365)  # doctest: +SKIP
+    >>> tbl[["customer_id", "score", "retained", "revenue_post"]].head()  # doctest: +SKIP
+    """
+    _require(events, ["customer_id", "event_ts", "value"], "events")
+    _require(responses, ["customer_id", "responded_at", score], "responses")
+    _require(customers, ["customer_id"], "customers")
+    if horizon_days <= 0:
+        raise ValueError(f"horizon_days must be positive, got {horizon_days}.")
+
+    cutoff = (default_cutoff(events, horizon_days) if cutoff is None
+              else pd.Timestamp(cutoff))
+    if cutoff.tzinfo is None:
+        cutoff = cutoff.tz_localize("UTC")
+    cutoff = cutoff.tz_convert("UTC")
+    end = cutoff + pd.Timedelta(days=horizon_days)
+
+    resp = responses[["customer_id", "responded_at", score]].copy()
+    resp["responded_at"] = _to_utc(resp["responded_at"], "responded_at")
+    resp = resp[resp[score].notna() & resp["customer_id"].notna()
+                & (resp["responded_at"] <= cutoff)]
+    # stable sort keeps file order among equal timestamps, so "last row wins" is defined
+    resp = resp.sort_values(["customer_id", "responded_at"], kind="mergesort")
+    grouped = resp.groupby("customer_id", sort=True)
+    base = pd.DataFrame({
+        "score": grouped[score].last().astype(float),
+        "n_responses": grouped.size().astype("int64"),
+    }).reset_index()
+
+    ev = events[["customer_id", "event_ts", "value"]].copy()
+    ev["event_ts"] = _to_utc(ev["event_ts"], "event_ts")
+    ev["value"] = pd.to_numeric(ev["value"], errors="coerce")
+    ev = ev[ev["customer_id"].isin(base["customer_id"]) & ev["value"].notna()]
+    pre = ev[ev["event_ts"] <= cutoff].groupby("customer_id")["value"].sum()
+    post_ev = ev[(ev["event_ts"] > cutoff) & (ev["event_ts"] <= end)]
+    post = post_ev.groupby("customer_id")["value"].sum()
+    paid = post_ev[post_ev["value"] > 0].groupby("customer_id").size()
+
+    ids = base["customer_id"]
+    base["revenue_pre"] = ids.map(pre).fillna(0.0).astype(float).to_numpy()
+    base["retained"] = ids.map(paid).fillna(0).to_numpy() > 0
+    base["revenue_post"] = ids.map(post).fillna(0.0).astype(float).to_numpy()
+
+    if segments is None:
+        segments = [c for c in SEGMENT_COLUMNS if c in customers.columns]
+    _require(customers, list(segments), "customers")
+    seg = customers[["customer_id", *segments]].drop_duplicates("customer_id", keep="last")
+    out = base.merge(seg, on="customer_id", how="left", validate="one_to_one")
+    out = out[["customer_id", *segments, *TABLE_COLUMNS[1:]]].reset_index(drop=True)
+
+    n_ret = int(out["retained"].sum())
+    out.attrs.update({
+        "score_name": score,
+        "cutoff": cutoff.isoformat(),
+        "horizon_days": int(horizon_days),
+        "n_customers": int(len(out)),
+        "n_retained": n_ret,
+        "retention_rate": float(n_ret / len(out)) if len(out) else float("nan"),
+        "segments": list(segments),
+    })
+    if n_ret < MIN_RETAINED:
+        warnings.warn(
+            f"Only {n_ret} of {len(out)} surveyed customers have revenue in the "
+            f"{horizon_days} days after {cutoff.date()}: too few to estimate how experience "
+            f"moves retention or spend. The table supports descriptive use (quadrants); "
+            f"fit_value_model needs at least {MIN_RETAINED} retained customers "
+            f"(try an earlier cutoff or a longer horizon).",
+            UserWarning, stacklevel=2,
+        )
+    return out
