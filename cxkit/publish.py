@@ -81,6 +81,28 @@ def read_warnings(run_dir: str | Path) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def flag_failed_gate(run_dir: str | Path, diagnostics: dict, *, model: str) -> str | None:
+    """Record and return a banner if a fit was kept although its convergence gate failed.
+
+    Notebooks call it right after a fit with ``gate="warn"`` (``allow_failed_gate=True``);
+    the runner then marks the manifest ``gate_failed`` and puts the message at the top of
+    every HTML report. Returns None when the gate passed.
+
+    Examples
+    --------
+    >>> flag_failed_gate(run_dir, result.diagnostics, model="drivers")  # doctest: +SKIP
+    'drivers model: convergence gate FAILED (allowed by allow_failed_gate) - r_hat: ...'
+    """
+    if diagnostics.get("passed", True):
+        return None
+    failures = "; ".join(diagnostics.get("failures", [])) or "see the diagnostics table"
+    message = (f"{model} model: convergence gate FAILED (allowed by allow_failed_gate); "
+               f"results are not reliable - {failures}")
+    record_warning(run_dir, message, kind="gate_failed")
+    print(f"{'!' * 70}\n{message}\n{'!' * 70}")
+    return message
+
+
 def package_versions(packages: tuple[str, ...] = VERSIONED_PACKAGES) -> dict[str, str | None]:
     """Installed versions (None where absent) plus Python's, for manifests and watermarks."""
     import platform
