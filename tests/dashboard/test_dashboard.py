@@ -146,7 +146,9 @@ def test_what_if_without_draws_shows_summary_only(run_factory):
 def test_hdi_recovers_analytic_intervals():
     rng = np.random.default_rng(3)
     # normal: symmetric +-1.881 sd; exponential: the HDI starts at 0 and ends at -ln(0.06)
-    assert hdi(rng.normal(0, 1, 200_000), 0.94) == pytest.approx((-1.881, 1.881), abs=0.02)
+    # (the centre of a flat-topped interval is noisy, its width is not)
+    low, high = hdi(rng.normal(0, 1, 200_000), 0.94)
+    assert high - low == pytest.approx(2 * 1.881, abs=0.02) and abs(low + high) < 0.1
     assert hdi(rng.exponential(1.0, 200_000), 0.94) == pytest.approx((0.0, -np.log(0.06)),
                                                                        abs=0.02)
     assert hdi(np.arange(101.0), 0.5) == (0.0, 50.0)
