@@ -241,3 +241,46 @@ def test_retention_and_spend_follow_nps(default_sample):
 def test_rejects_tiny_samples():
     with pytest.raises(ValueError, match="n_customers=5 is too small"):
         simulate(seed=0, n_customers=5)
+
+
+def test_no_accidental_duplicates_and_tickets_before_cutoff(small_sample):
+    t = small_sample["tables"]
+    for name in ("web_events", "tickets", "surveys", "deliveries", "customers", "renewals"):
+        assert not t[name].duplicated().any(), name
+    assert t["customers"]["email"].is_unique
+    assert (t["customers"]["email"] == t["customers"]["email"].str.lower()).all()
+    for col in ("opened_at", "first_response_at"):
+        local = pd.to_datetime(t["tickets"][col], format="%Y-%m-%d %H:%M:%S")
+        utc = local.dt.tz_localize("Europe/Berlin").dt.tz_convert("UTC")  # raises if ambiguous
+        assert (utc < CUTOFF).all()
+
+
+def _ordered_logit_mle(X, y, offset, n_cat):
+    """Pooled ordered-logit fit by BFGS: beta and increasing cutpoints."""
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    k = X.shape[1]
+    rows = np.arange(len(y))
+
+    def nll(p):
+        cuts = np.cumsum(np.r_[p[k], np.exp(p[k + 1:])])
+        z = cuts[None, :] - (offset + X @ p[:k])[:, None]
+        cdf = np.c_[np.zeros(len(y)), expit(z), np.ones(len(y))]
+        return -np.log(np.clip(cdf[rows, y + 1] - cdf[rows, y], 1e-300, None)).sum()
+
+    p0 = np.r_[np.zeros(k), -4.0, np.zeros(n_cat - 2)]
+    return minimize(nll, p0, method="BFGS").x[:k]
+
+
+def test_nps_driver_effects_are_recoverable():
+    sim = simulate(seed=42)
+    a, nps = sim.analysis, sim.truth["nps"]
+    offset = np.array([nps["alpha"][f"{r}|{c}"] for r, c in zip(a["region"], a["channel"])])
+    est = _ordered_logit_mle(a[list(DRIVERS)].to_numpy(float), a["nps"].to_numpy(), offset, 11)
+    share = a["region"].value_counts(normalize=True)
+    for j, d in enumerate(DRIVERS):
+        pooled_truth = sum(share[r] * nps["beta"][r][d] for r in share.index)
+        # Tolerances are about 2.5 standard errors of a 3,700-response pooled fit.
+        tol = 0.5 if "support_ticket" in d else 0.12
+        assert abs(est[j] - pooled_truth) < tol, (d, est[j], pooled_truth)
