@@ -151,7 +151,8 @@ def simulate_responses(n: int, *, n_segments: int = 4, drivers: dict[str, float]
 
     truth: dict = {"family": family, "seed": seed, "n": n, "drivers": names,
                    "driver_kind": kinds, "segments": labels,
-                   "beta": {lab: dict(zip(names, map(float, B[k]))) for k, lab in enumerate(labels)},
+                   "beta": {lab: dict(zip(names, map(float, B[k])))
+                            for k, lab in enumerate(labels)},
                    "alpha": dict(zip(labels, map(float, alpha))),
                    "mu_beta": dict(zip(names, map(float, mu))), "tau": tau}
     if family == "gaussian":

@@ -29,7 +29,8 @@ _BAD = {
     "rating_app": ["The app keeps crashing.", "Checkout in the app was confusing."],
     "rating_price": ["Too expensive for what you get.", "Prices went up again."],
 }
-_TICKET_BAD = ["Support took far too long to answer.", "Customer service never got back to me in time."]
+_TICKET_BAD = ["Support took far too long to answer.",
+               "Customer service never got back to me in time."]
 
 _RATINGS = ("rating_product", "rating_delivery", "rating_app", "rating_price")
 
