@@ -11,6 +11,7 @@ events take seconds; there are no per-customer Python loops.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -71,59 +72,78 @@ def _check_level(level: str) -> None:
         raise ValueError(f"level must be one of {list(_LEVELS)}, got {level!r}")
 
 
-def _time_sorted(events: pd.DataFrame, level: str) -> pd.DataFrame:
-    """Events with a customer and a state, in journey order: customer, time, event_id.
+def _ts_int(ts: pd.Series) -> np.ndarray:
+    """Timestamps as int64 nanoseconds since the epoch (UTC), for fast numeric sorting."""
+    if not pd.api.types.is_datetime64_any_dtype(ts.dtype):
+        ts = pd.to_datetime(ts, utc=True, format="mixed")
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+    return ts.to_numpy().astype("datetime64[ns]").view("int64")
 
-    Rows without a customer or without a state cannot sit in a journey and are left out.
-    A stable sort keeps ties on (event_ts, event_id) in table order, so results do not
-    depend on the sort algorithm.
+
+def _stage_order(stages: np.ndarray, ts: np.ndarray) -> list[str]:
+    """Catalog stages present, in catalog order, then unknown stages as first seen
+    (earliest event; ties by name, so the order never depends on row order)."""
+    first = pd.DataFrame({"stage": stages, "ts": ts}).groupby("stage")["ts"].min()
+    known = [s for s in STAGE_ORDER if s in first.index]
+    unknown = first.drop(known).reset_index().sort_values(["ts", "stage"])["stage"]
+    return known + unknown.tolist()
+
+
+def _state_order(labels: np.ndarray, ts: np.ndarray, stages: np.ndarray | None) -> list[str]:
+    """Display order of states. Stages: catalog order. Touchpoints (``stages`` given): by
+    the catalog rank of the stage of their earliest event, then first seen, then name."""
+    if stages is None:
+        return _stage_order(labels, ts)
+    rank = {s: i for i, s in enumerate(_stage_order(stages, ts))}
+    df = pd.DataFrame({"label": labels, "ts": ts,
+                       "rank": pd.Series(stages).map(rank).to_numpy()})
+    first = df.sort_values(["ts", "rank"], kind="stable").drop_duplicates("label")
+    return first.sort_values(["rank", "ts", "label"])["label"].tolist()
+
+
+class _Journeys(NamedTuple):
+    """Journey steps in order, as integer codes (fast to compare, count and group)."""
+
+    customer: np.ndarray   # customer code; each customer's steps are contiguous
+    state: np.ndarray      # index into ``states``
+    step: np.ndarray       # 0-based position in the customer's journey
+    states: list[str]      # state labels in display (journey) order
+
+
+def _journeys(events: pd.DataFrame, level: str, collapse_repeats: bool) -> _Journeys:
+    """Each customer's states ordered by ``event_ts``, ties broken by ``event_id``.
+
+    Rows without a customer, state or time cannot sit in a journey and are left out.
+    Sorting integer codes with numpy is an order of magnitude faster than sorting the
+    string columns; ``event_id`` strings are compared only for rows that tie on time.
     """
-    cols = ["customer_id", "event_ts", "event_id", level]
-    if level == "touchpoint" and "stage" in events.columns:
-        cols.append("stage")
-    df = events.loc[events["customer_id"].notna() & events[level].notna(), cols]
-    return df.sort_values(["customer_id", "event_ts", "event_id"], kind="stable",
-                          ignore_index=True)
-
-
-def _first_seen(values: pd.Series) -> list:
-    return list(pd.unique(values.to_numpy()))
-
-
-def _stage_order(stages_in_time_order: pd.Series) -> list[str]:
-    """Catalog stages present, in catalog order, then unknown stages as first seen."""
-    seen = _first_seen(stages_in_time_order)
-    known = [s for s in STAGE_ORDER if s in set(seen)]
-    return known + [s for s in seen if s not in STAGE_ORDER]
-
-
-def _state_order(df: pd.DataFrame, level: str) -> list[str]:
-    """Display order of states: stages by catalog; touchpoints by the stage they first
-    occur in (catalog order), then first seen in time."""
-    by_time = df.sort_values(["event_ts", "event_id"], kind="stable")
-    if level == "stage":
-        return _stage_order(by_time["stage"])
-    if "stage" not in by_time.columns:
-        return _first_seen(by_time["touchpoint"])
-    first = by_time.drop_duplicates("touchpoint")
-    stage_rank = {s: i for i, s in enumerate(_stage_order(by_time["stage"].dropna()))}
-    rank = first["stage"].map(stage_rank).fillna(len(stage_rank))
-    first = first.assign(_rank=rank.to_numpy(), _seen=np.arange(len(first)))
-    return first.sort_values(["_rank", "_seen"])["touchpoint"].tolist()
-
-
-def _sequences(events: pd.DataFrame, level: str, collapse_repeats: bool) -> pd.DataFrame:
-    """One row per journey step: ``customer_id, state, step`` (0-based), journey order."""
-    df = _time_sorted(events, level)
-    new_customer = df["customer_id"].ne(df["customer_id"].shift())
+    ok = events["customer_id"].notna() & events[level].notna() & events["event_ts"].notna()
+    ev = events.loc[ok]
+    cust = pd.factorize(ev["customer_id"])[0]
+    ts = _ts_int(ev["event_ts"])
+    order = np.lexsort((ts, cust))
+    c, t = cust[order], ts[order]
+    tie = (c[1:] == c[:-1]) & (t[1:] == t[:-1])
+    if tie.any():
+        tied = np.r_[tie, False] | np.r_[False, tie]
+        key = np.zeros(len(order))
+        key[tied] = pd.Series(ev["event_id"].to_numpy()[order[tied]]).rank(method="first")
+        order = order[np.lexsort((key, t, c))]
+        c = cust[order]
+    labels = ev[level].astype(str).to_numpy()
+    stages = (ev["stage"].astype(str).to_numpy()
+              if level == "touchpoint" and "stage" in ev.columns else None)
+    states = _state_order(labels, ts, stages)
+    s = pd.Categorical(labels, categories=states).codes.astype("int64")[order]
+    new = np.r_[True, c[1:] != c[:-1]] if len(c) else np.zeros(0, dtype=bool)
     if collapse_repeats:
         # a repeat only collapses within one customer's journey
-        keep = new_customer | df[level].ne(df[level].shift())
-        df = df.loc[keep.to_numpy()]
-    out = pd.DataFrame({"customer_id": df["customer_id"].to_numpy(),
-                        "state": df[level].astype(str).to_numpy()})
-    out["step"] = out.groupby("customer_id", sort=False).cumcount().to_numpy()
-    return out
+        keep = new | np.r_[True, s[1:] != s[:-1]] if len(c) else new
+        c, s, new = c[keep], s[keep], new[keep]
+    idx = np.arange(len(c))
+    step = idx - np.maximum.accumulate(np.where(new, idx, 0))
+    return _Journeys(c, s, step, states)
 
 
 # ---------------------------------------------------------------------------------------
@@ -165,11 +185,9 @@ def stage_funnel(events: pd.DataFrame, *, stages: Sequence[str] | None = None) -
     _require(events, ["customer_id", "stage"], "events")
     ev = events.loc[events["customer_id"].notna() & events["stage"].notna()]
     if stages is None:
-        if {"event_ts", "event_id"} <= set(ev.columns):
-            ev_sorted = ev.sort_values(["event_ts", "event_id"], kind="stable")
-        else:
-            ev_sorted = ev
-        order = _stage_order(ev_sorted["stage"].astype(str))
+        ts = (_ts_int(ev["event_ts"]) if "event_ts" in ev.columns
+              else np.arange(len(ev)))  # no times: first seen = first in the table
+        order = _stage_order(ev["stage"].astype(str).to_numpy(), ts)
     else:
         order = [str(s) for s in stages]
         if len(set(order)) != len(order):
@@ -245,26 +263,27 @@ def transition_matrix(events: pd.DataFrame, *, level: str = "stage", normalize: 
     """
     _check_level(level)
     _require(events, ["customer_id", "event_ts", "event_id", level], "events")
-    seq = _sequences(events, level, collapse_repeats)
-    if seq.empty:
+    j = _journeys(events, level, collapse_repeats)
+    if not len(j.state):
         return pd.DataFrame({"from": pd.Series(dtype=object), "to": pd.Series(dtype=object),
                              "count": pd.Series(dtype="int64"),
                              "prob": pd.Series(dtype="float64")})
-    first = seq["step"].eq(0).to_numpy()
+    # codes: 0 = start, 1..k = states in journey order, k + 1 = end; so the flat index
+    # of the (from, to) count matrix is already in display order
+    m = len(j.states) + 2
+    s = j.state + 1
+    first = j.step == 0
     last = np.r_[first[1:], True]
-    src = np.where(first, START, np.r_[[None], seq["state"].to_numpy()[:-1]])
-    moves = pd.DataFrame({"from": np.r_[src, seq["state"].to_numpy()[last]],
-                          "to": np.r_[seq["state"].to_numpy(), np.full(last.sum(), END)]})
-    out = moves.value_counts(["from", "to"], sort=False).rename("count").reset_index()
-    out["count"] = out["count"].astype("int64")
-    if normalize:
-        out["prob"] = out["count"] / out.groupby("from")["count"].transform("sum")
-    else:
-        out["prob"] = out["count"] / out["count"].sum()
-    order = [START] + _state_order(_time_sorted(events, level), level) + [END]
-    rank = {s: i for i, s in enumerate(order)}
-    out = out.assign(_f=out["from"].map(rank), _t=out["to"].map(rank))
-    return out.sort_values(["_f", "_t"], ignore_index=True)[TRANSITION_COLUMNS]
+    src = np.r_[np.where(first, 0, np.r_[0, s[:-1]]), s[last]]
+    dst = np.r_[s, np.full(last.sum(), m - 1)]
+    counts = np.bincount(src * m + dst, minlength=m * m)
+    cell = np.flatnonzero(counts)
+    f_idx, t_idx = np.divmod(cell, m)
+    labels = np.array([START, *j.states, END], dtype=object)
+    count = counts[cell].astype("int64")
+    total = counts.reshape(m, m).sum(axis=1)[f_idx] if normalize else count.sum()
+    return pd.DataFrame({"from": labels[f_idx], "to": labels[t_idx], "count": count,
+                         "prob": count / total})
 
 
 def top_paths(events: pd.DataFrame, *, level: str = "stage", n: int | None = 10,
@@ -303,14 +322,19 @@ def top_paths(events: pd.DataFrame, *, level: str = "stage", n: int | None = 10,
     _require(events, ["customer_id", "event_ts", "event_id", level], "events")
     if max_len is not None and max_len < 1:
         raise ValueError(f"max_len must be a positive integer or None, got {max_len!r}")
-    seq = _sequences(events, level, collapse_repeats)
-    if max_len is not None:
-        seq = seq.loc[seq["step"] < max_len]
-    if seq.empty:
+    j = _journeys(events, level, collapse_repeats)
+    keep = j.step < max_len if max_len is not None else slice(None)
+    step, state = j.step[keep], j.state[keep]
+    if not len(step):
         return pd.DataFrame({"path": pd.Series(dtype=object),
                              "customers": pd.Series(dtype="int64"),
                              "share": pd.Series(dtype="float64")})
-    paths = seq.groupby("customer_id", sort=False)["state"].agg(" > ".join)
+    # one string per customer: concatenate "a", " > b", ... within each journey in C
+    # (np.add.reduceat) instead of a Python join per customer
+    with_sep = np.array([" > " + x for x in j.states], dtype=object)
+    bare = np.array(j.states, dtype=object)
+    pieces = np.where(step == 0, bare[state], with_sep[state])
+    paths = pd.Series(np.add.reduceat(pieces, np.flatnonzero(step == 0)))
     out = paths.value_counts().rename("customers").rename_axis("path").reset_index()
     out["customers"] = out["customers"].astype("int64")
     out["share"] = out["customers"] / len(paths)
@@ -359,18 +383,26 @@ def sankey_links(events: pd.DataFrame, *, level: str = "stage", max_steps: int =
     _require(events, ["customer_id", "event_ts", "event_id", level], "events")
     if max_steps < 2:
         raise ValueError(f"max_steps must be at least 2 to form a link, got {max_steps!r}")
-    seq = _sequences(events, level, collapse_repeats)
-    seq = seq.loc[seq["step"] < max_steps]
-    label = ((seq["step"] + 1).astype(str) + ":" + seq["state"]).to_numpy()
-    cust = seq["customer_id"].to_numpy()
+    j = _journeys(events, level, collapse_repeats)
+    keep = j.step < max_steps
+    step, state, cust = j.step[keep], j.state[keep], j.customer[keep]
     linked = cust[:-1] == cust[1:]  # consecutive steps of the same customer
-    links = pd.DataFrame({"_step": seq["step"].to_numpy()[:-1][linked],
-                          "source": label[:-1][linked], "target": label[1:][linked]})
-    if links.empty:
+    k = len(j.states)
+    key = (step[:-1][linked] * k + state[:-1][linked]) * k + state[1:][linked]
+    if not len(key):
         return pd.DataFrame({"source": pd.Series(dtype=object),
                              "target": pd.Series(dtype=object),
                              "value": pd.Series(dtype="int64")})
-    out = links.value_counts(["_step", "source", "target"]).rename("value").reset_index()
+    uniq, value = np.unique(key, return_counts=True)
+    link_step, rest = np.divmod(uniq, k * k)
+    a, b = np.divmod(rest, k)
+    names = np.array(j.states, dtype=object)
+    out = pd.DataFrame({
+        "_step": link_step,
+        "source": [f"{i + 1}:{x}" for i, x in zip(link_step, names[a])],  # links, not rows
+        "target": [f"{i + 2}:{x}" for i, x in zip(link_step, names[b])],
+        "value": value,
+    })
     out = out.loc[out["value"] >= min_count]
     out["value"] = out["value"].astype("int64")
     out = out.sort_values(["_step", "value", "source", "target"],
