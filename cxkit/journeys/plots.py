@@ -116,6 +116,7 @@ def plot_transition_heatmap(transitions: pd.DataFrame, *, ax: Axes | None = None
             .pivot(index="from", columns="to", values=value)
             .reindex(index=rows, columns=cols))
     kwargs.setdefault("cmap", "Blues")
+    kwargs.setdefault("vmin", 0)  # rare moves stay visible against empty cells
     kwargs.setdefault("fmt", ".2f" if value == "prob" else ".0f")
     kwargs.setdefault("cbar_kws", {"label": value})
     sns.heatmap(grid, ax=ax, annot=annot, **kwargs)
@@ -157,6 +158,7 @@ def plot_cohort_retention(retention: pd.DataFrame, *, ax: Axes | None = None,
     kwargs.setdefault("cbar_kws", {"label": "retention",
                                    "format": PercentFormatter(xmax=1.0)})
     sns.heatmap(grid, ax=ax, annot=annot, **kwargs)
+    ax.tick_params(axis="y", labelrotation=0)
     ax.set_xlabel("periods since cohort start")
     ax.set_ylabel("cohort")
     return ax
@@ -225,5 +227,5 @@ def plot_gap_by_segment(table: pd.DataFrame, *, ax: Axes | None = None, **kwargs
     ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
     ax.set_xlabel("share of targets met (94% HDI)")
     if len(tps):
-        ax.legend(title="touchpoint", loc="best")
+        ax.legend(title="touchpoint", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
