@@ -68,7 +68,7 @@ def notebook_parameters(cfg: RunConfig, notebook: str, run_dir: str | Path) -> d
     d, v, o = cfg.drivers, cfg.value, cfg.olist
     if notebook == "10_ingest_journeys":
         params |= {"sources": str(cfg.ingest.sources), "window_days": cfg.ingest.window_days,
-                   "engine": cfg.ingest.engine, "segment": v.segment}
+                   "engine": cfg.ingest.engine, "segment": v.segment, "seed": d.seed}
     elif notebook == "20_driver_model":
         params |= {"outcome": d.outcome, "family": d.family, "drivers": list(d.drivers),
                    "segments": list(d.segments), "draws": d.draws, "tune": d.tune,
@@ -83,6 +83,7 @@ def notebook_parameters(cfg: RunConfig, notebook: str, run_dir: str | Path) -> d
         params |= {"score": v.score, "segment": v.segment, "cutoff": v.cutoff or "",
                    "horizon_days": v.horizon_days, "seed": d.seed,
                    "draws": d.draws, "tune": d.tune, "chains": d.chains,
+                   "allow_failed_gate": d.allow_failed_gate,
                    "scenarios": [s.model_dump(mode="json") for s in v.scenarios]}
     return params
 

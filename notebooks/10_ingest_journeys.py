@@ -1,0 +1,120 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python (cxkit)
+#     language: python
+#     name: cxkit
+# ---
+
+# %% [markdown]
+# # 10 · Ingest the sources and map the customer journey
+#
+# Reads every source declared in the sources YAML (orders, deliveries, tickets, web events,
+# surveys, renewals), quarantines bad rows with a reason, stitches identities, and writes
+# the journey tables into `<run_dir>/ingest/`. Then: where do customers drop out, which
+# paths do they take, do cohorts come back, and where does the service miss its promises?
+
+# %% tags=["parameters"]
+run_dir: str = ""  # results folder; "" = reports/dev (the runner injects its run folder)
+sources: str = ""  # sources YAML; "" = params/sources/sample.yaml
+window_days: int = 90  # days of touchpoints before each survey response used as features
+engine: str = "duckdb"  # "duckdb" (laptop) or "pyspark" (cluster)
+segment: str = "region"  # segment column for the gap breakdown
+seed: int = 42  # random seed (ingestion is deterministic; kept for the run's provenance)
+
+# %%
+from pathlib import Path
+
+from cxkit.config import PARAMS_DIR, REPORTS_DIR
+
+RUN_DIR = Path(run_dir) if run_dir else REPORTS_DIR / "dev"
+SOURCES = Path(sources) if sources else PARAMS_DIR / "sources" / "sample.yaml"
+INGEST_DIR = RUN_DIR / "ingest"
+GAP_SEGMENTS = ["region", "channel", "plan"]
+
+# %%
+import numpy as np
+
+rng = np.random.default_rng(seed)
+
+# %%
+import pandas as pd
+
+from cxkit import journeys
+from cxkit.ingest import run_ingest
+from cxkit.publish import save_table
+
+# %% [markdown]
+# ## Ingest
+# Every row read is either kept or quarantined with a reason code: `rows_in == kept + quarantined`.
+
+# %%
+report = run_ingest(SOURCES, INGEST_DIR, engine=engine, progress=False)
+print(report.summary())
+
+# %%
+quarantine = pd.read_parquet(INGEST_DIR / "quarantine.parquet")
+quarantine.groupby(["source", "reason"]).size().rename("rows").reset_index()
+
+# %%
+events = pd.read_parquet(INGEST_DIR / "events.parquet")
+customers = pd.read_parquet(INGEST_DIR / "customers.parquet")
+gaps = pd.read_parquet(INGEST_DIR / "gaps.parquet")
+print(f"{len(events):,} events for {customers['customer_id'].nunique():,} customers")
+
+# %% [markdown]
+# ## Funnel
+# How many customers reach each stage of the journey.
+
+# %%
+funnel = journeys.stage_funnel(events)
+save_table(funnel, RUN_DIR, "funnel")
+journeys.plot_funnel(funnel);
+
+# %% [markdown]
+# ## Transitions and paths
+# Where customers go next from each stage, and the most common whole journeys.
+
+# %%
+transitions = journeys.transition_matrix(events)
+journeys.plot_transition_heatmap(transitions);
+
+# %%
+journeys.top_paths(events, n=10)
+
+# %% [markdown]
+# ## Cohorts
+# Share of each signup cohort still active month by month.
+
+# %%
+retention = journeys.cohort_retention(events, customers)
+save_table(retention, RUN_DIR, "cohort_retention")
+journeys.plot_cohort_retention(retention);
+
+# %% [markdown]
+# ## Expectation vs performance
+# Each service promise (delivery date, ticket SLA) against what happened, by segment.
+
+# %%
+gap_segment = journeys.gap_by_segment(gaps, customers, segment=segment)
+journeys.plot_gap_by_segment(gap_segment);
+
+# %%
+journey_gaps = journeys.journey_gaps_table(gaps, customers, segments=GAP_SEGMENTS)
+save_table(journey_gaps, RUN_DIR, "journey_gaps")
+journey_gaps.head(10)
+
+# %% [markdown]
+# ## Versions
+
+# %%
+from cxkit.publish import watermark
+
+watermark()

@@ -1,0 +1,161 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python (cxkit)
+#     language: python
+#     name: cxkit
+# ---
+
+# %% [markdown]
+# # 20 · What drives the score? A hierarchical Bayesian driver model
+#
+# Regresses the outcome (NPS by default) on experience drivers (ratings, service gaps,
+# touchpoint counts) with effects partially pooled across segments, checks the priors
+# before fitting, refuses to publish a fit that fails the convergence gate (unless
+# `allow_failed_gate` is set, and then every report says so), and ranks drivers by
+# importance with their uncertainty.
+
+# %% tags=["parameters"]
+run_dir: str = ""  # results folder with ingest/ from notebook 10; "" = reports/dev
+outcome: str = "nps"  # score column of responses to explain
+family: str = "gaussian"  # "gaussian", "bernoulli" or "ordinal"
+drivers: list = ["rating_product", "rating_delivery", "rating_app", "rating_price"]  # driver columns
+segments: list = ["region"]  # one or two segment columns to pool effects over
+draws: int = 1000  # posterior draws per chain
+tune: int = 1000  # tuning steps per chain
+chains: int = 2  # MCMC chains (R-hat needs at least 2)
+seed: int = 42  # random seed for sampling
+allow_failed_gate: bool = False  # True: keep a fit that fails the convergence gate, flagged
+olist_sources: str = ""  # sources YAML of the Olist sample; "" skips the Olist section
+olist_outcome: str = "review_score"  # Olist outcome (1-5 stars)
+olist_family: str = "gaussian"  # family of the Olist model
+olist_drivers: list = []  # Olist driver columns (e.g. delivery gap)
+olist_segments: list = []  # Olist segment columns
+
+# %%
+from pathlib import Path
+
+from cxkit.config import REPORTS_DIR
+
+RUN_DIR = Path(run_dir) if run_dir else REPORTS_DIR / "dev"
+INGEST_DIR = RUN_DIR / "ingest"
+GATE = "warn" if allow_failed_gate else "raise"
+RUN_OLIST = bool(olist_sources)
+
+# %%
+import numpy as np
+
+rng = np.random.default_rng(seed)
+
+# %%
+import arviz as az
+import pandas as pd
+import pymc as pm
+
+from cxkit import drivers as cxd
+from cxkit.drivers import plots as dplots
+from cxkit.drivers import summaries
+from cxkit.publish import flag_failed_gate, model_dir, save_table
+
+# %% [markdown]
+# ## The survey responses and their drivers
+
+# %%
+responses = pd.read_parquet(INGEST_DIR / "responses.parquet")
+responses[[outcome, *drivers]].describe().T
+
+# %% [markdown]
+# ## Prior predictive check
+# Before looking at the data: do the priors allow plausible scores, and rule out absurd ones?
+
+# %%
+model = cxd.build_driver_model(responses, outcome=outcome, drivers=drivers,
+                               segments=segments, family=family)
+with model:
+    prior = pm.sample_prior_predictive(draws=200, random_seed=seed)
+az.plot_ppc(prior, group="prior", num_pp_samples=100);
+
+# %% [markdown]
+# ## Fit and convergence gate
+# R-hat < 1.01, ESS > 400, no divergences, E-BFMI > 0.3; a failing fit stops the run.
+
+# %%
+result = cxd.fit_drivers(responses, outcome=outcome, drivers=drivers, segments=segments,
+                         family=family, draws=draws, tune=tune, chains=chains, seed=seed,
+                         gate=GATE)
+flag_failed_gate(RUN_DIR, result.diagnostics, model="drivers")
+result.save(model_dir(RUN_DIR, "drivers"))
+pd.Series({k: v for k, v in result.diagnostics.items() if k != "thresholds"})
+
+# %% [markdown]
+# ## Driver importance
+# Importance = |effect| x the driver's spread in the segment: outcome points per SD.
+
+# %%
+importance = summaries.driver_importance(result, responses)
+save_table(importance, RUN_DIR, "driver_importance")
+importance.query("segment == 'All'")
+
+# %%
+dplots.plot_driver_effects(importance, segment="All", value="importance");
+
+# %% [markdown]
+# ## Importance-performance: where to act
+# High importance and low performance = "Concentrate here".
+
+# %%
+ipa = summaries.importance_performance(result, responses, importance=importance)
+save_table(ipa, RUN_DIR, "importance_performance")
+dplots.plot_importance_performance(ipa, segment="All");
+
+# %% [markdown]
+# ## NPS by segment (Bayesian, 94% HDI)
+
+# %%
+nps = summaries.nps_by_segment(responses, segment=segments or None, score="nps", seed=seed)
+save_table(nps, RUN_DIR, "nps_by_segment")
+dplots.plot_nps_by_segment(nps);
+
+# %% [markdown]
+# ## Real data: Olist reviews
+# Runs when `olist_sources` is set (params/olist.yaml): review score explained by the
+# delivery gap and other journey features of real orders.
+
+# %%
+if RUN_OLIST:
+    from cxkit.ingest import run_ingest
+
+    olist_report = run_ingest(Path(olist_sources), RUN_DIR / "olist" / "ingest", progress=False)
+    print(olist_report.summary())
+    olist = pd.read_parquet(RUN_DIR / "olist" / "ingest" / "responses.parquet")
+
+# %%
+if RUN_OLIST:
+    olist_result = cxd.fit_drivers(olist, outcome=olist_outcome, drivers=olist_drivers,
+                                   segments=olist_segments, family=olist_family, draws=draws,
+                                   tune=tune, chains=chains, seed=seed, gate=GATE,
+                                   missing="drop")
+    flag_failed_gate(RUN_DIR, olist_result.diagnostics, model="olist drivers")
+    olist_result.save(model_dir(RUN_DIR, "olist_drivers"))
+
+# %%
+if RUN_OLIST:
+    olist_importance = summaries.driver_importance(olist_result, olist)
+    save_table(olist_importance, RUN_DIR, "olist_driver_importance")
+    dplots.plot_driver_effects(olist_importance, segment="All")
+    display(olist_importance.query("segment == 'All'"))
+
+# %% [markdown]
+# ## Versions
+
+# %%
+from cxkit.publish import watermark
+
+watermark()

@@ -1,0 +1,119 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python (cxkit)
+#     language: python
+#     name: cxkit
+# ---
+
+# %% [markdown]
+# # 30 · What is a better experience worth?
+#
+# Links each customer's score before a cutoff to whether they stayed and what they spent
+# after it, fits a retention + spend model pooled by segment, and prices initiatives
+# ("cut delivery delay by a day") by pushing the driver model's predicted score change
+# through the value model, with 94% HDIs. Finally sorts customers into value quadrants.
+
+# %% tags=["parameters"]
+run_dir: str = ""  # results folder with ingest/ and models/drivers/; "" = reports/dev
+score: str = "nps"  # score column linking experience to value (the driver model's outcome)
+segment: str = "plan"  # segment column the value model pools over
+cutoff: str = ""  # ISO date ending the observation period; "" = latest date leaving the horizon
+horizon_days: int = 180  # days after the cutoff in which retention and spend are measured
+scenarios: list = [{"driver": "rating_delivery", "delta": 1.0, "name": "delivery rating +1", "clip": [0, 10]}]  # initiatives
+draws: int = 1000  # posterior draws per chain
+tune: int = 1000  # tuning steps per chain
+chains: int = 2  # MCMC chains
+seed: int = 42  # random seed for sampling and scenario draws
+allow_failed_gate: bool = False  # True: keep a value fit that fails the convergence gate, flagged
+
+# %%
+from pathlib import Path
+
+from cxkit.config import REPORTS_DIR
+
+RUN_DIR = Path(run_dir) if run_dir else REPORTS_DIR / "dev"
+INGEST_DIR = RUN_DIR / "ingest"
+CUTOFF = cutoff or None
+GATE = "warn" if allow_failed_gate else "raise"
+
+# %%
+import numpy as np
+
+rng = np.random.default_rng(seed)
+
+# %%
+import pandas as pd
+
+from cxkit import value
+from cxkit.drivers import DriverResult
+from cxkit.publish import flag_failed_gate, model_dir, save_table
+
+# %%
+events = pd.read_parquet(INGEST_DIR / "events.parquet")
+customers = pd.read_parquet(INGEST_DIR / "customers.parquet")
+responses = pd.read_parquet(INGEST_DIR / "responses.parquet")
+driver_result = DriverResult.load(RUN_DIR / "models" / "drivers")
+
+# %% [markdown]
+# ## Customer value table
+# One row per customer: latest score before the cutoff, revenue before, retention and revenue after.
+
+# %%
+table = value.customer_value_table(events, responses, customers, score=score,
+                                   cutoff=CUTOFF, horizon_days=horizon_days)
+print({k: v for k, v in table.attrs.items()})
+table.head()
+
+# %% [markdown]
+# ## Value model: retention and spend on the score
+
+# %%
+value_result = value.fit_value_model(table, segment=segment, draws=draws, tune=tune,
+                                     chains=chains, seed=seed, gate=GATE)
+flag_failed_gate(RUN_DIR, value_result.diagnostics, model="value")
+value_result.save(model_dir(RUN_DIR, "value"))
+value_result.summary()
+
+# %%
+value.plot_retention_curve(value_result);
+
+# %% [markdown]
+# ## Scenarios: what each initiative is worth
+# Revenue change over the horizon, summed over customers, with its 94% HDI.
+
+# %%
+scenario_table = value.simulate_scenarios(driver_result, value_result, responses, table,
+                                          scenarios, seed=seed)
+save_table(scenario_table, RUN_DIR, "scenarios")
+scenario_table
+
+# %%
+value.plot_scenarios(scenario_table);
+
+# %% [markdown]
+# ## Value quadrants
+# Model (happy, valuable), Growth (happy, small), At-risk (unhappy, valuable), Dangling.
+
+# %%
+quadrants = value.assign_quadrants(table)
+save_table(quadrants, RUN_DIR, "quadrants")
+value.quadrant_summary(quadrants)
+
+# %%
+value.plot_quadrants(quadrants);
+
+# %% [markdown]
+# ## Versions
+
+# %%
+from cxkit.publish import watermark
+
+watermark()
