@@ -696,13 +696,14 @@ def journey_gaps_table(gaps: pd.DataFrame, customers: pd.DataFrame, *,
         Segment columns of ``customers``, stacked long-form.
     overall : bool
         Also add one row per touchpoint and rule over all customers
-        (``segment_var="overall"``, ``segment_value="all"``).
+        (``segment_var="overall"``, ``segment_value="all"``), after the segments.
 
     Returns
     -------
     DataFrame
         ``touchpoint, rule, segment_var, segment_value, n, mean_gap, share_met,
-        share_met_low, share_met_high, unit``.
+        share_met_low, share_met_high, unit``, by touchpoint and rule, then segment
+        variable in the order given, ``overall`` last.
 
     Examples
     --------
@@ -711,20 +712,21 @@ def journey_gaps_table(gaps: pd.DataFrame, customers: pd.DataFrame, *,
     ...                      "met": [False, True]})
     >>> cu = pd.DataFrame({"customer_id": [1, 2], "region": ["North", "South"]})
     >>> journey_gaps_table(gaps, cu)["segment_value"].tolist()
-    ['all', 'North', 'South']
+    ['North', 'South', 'all']
     """
     if isinstance(segments, str):
         segments = (segments,)
     _require(gaps, _GAP_COLUMNS, "gaps")
     _require(customers, ["customer_id", *segments], "customers")
     parts = []
-    if overall:
-        g = gaps[_GAP_COLUMNS].assign(_segment="all")
-        parts.append(_gap_stats(g, ["touchpoint", "rule", "_segment"])
-                     .assign(segment_var="overall"))
     for seg in segments:  # a handful of segment columns
         g = _gaps_with_segment(gaps, customers, seg, None)
         parts.append(_gap_stats(g, ["touchpoint", "rule", "_segment"]).assign(segment_var=seg))
+    if overall:
+        # last, so readers that default to the first segment_var show a real segmentation
+        g = gaps[_GAP_COLUMNS].assign(_segment="all")
+        parts.append(_gap_stats(g, ["touchpoint", "rule", "_segment"])
+                     .assign(segment_var="overall"))
     out = pd.concat(parts, ignore_index=True).rename(columns={"_segment": "segment_value"})
     if out.empty:
         out = out.astype({"segment_var": object, "segment_value": object})

@@ -291,12 +291,12 @@ def test_journey_gaps_table_stacks_segments(gaps, customers):
     assert t.columns.tolist() == JOURNEY_GAPS_COLUMNS
     delivery = t.loc[t["touchpoint"] == "delivery"]
     assert delivery[["segment_var", "segment_value", "n"]].values.tolist() == [
-        ["overall", "all", 5],
         ["region", "(unknown)", 1], ["region", "North", 2], ["region", "South", 2],
         ["channel", "(unknown)", 1], ["channel", "app", 2], ["channel", "web", 2],
+        ["overall", "all", 5],
     ]
     assert t.loc[t["touchpoint"] == "support", "segment_var"].tolist() == [
-        "overall", "region", "channel", "channel"]
+        "region", "channel", "channel", "overall"]
     assert journey_gaps_table(gaps, customers, overall=False)["segment_var"].eq(
         "region").all()
     empty = journey_gaps_table(gaps.iloc[0:0], customers)

@@ -73,7 +73,7 @@ def test_plot_gap_by_segment_one_row_per_group(gaps, customers, which):
         first = "delivery / on_time: (unknown)"
     else:
         table = journey_gaps_table(gaps, customers)
-        first = "delivery / on_time: overall=all"
+        first = "delivery / on_time: region=(unknown)"
     _, ax = plt.subplots()
     assert plot_gap_by_segment(table, ax=ax) is ax
     labels = _ticks(ax.get_yticklabels())
