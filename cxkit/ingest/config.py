@@ -1,0 +1,357 @@
+"""Sources YAML and touchpoint catalog: pydantic models and their loaders.
+
+A sources file (``params/sources/*.yaml``) declares every input of one ingestion run: where
+each source lives (a file glob or a database table), how its columns map onto the canonical
+event schema, how its timestamps are written, which identifier keys it, and which
+touchpoint each row is.  The touchpoint catalog (``params/catalog/*.yaml``) maps every
+touchpoint to a journey stage and channel and declares the expectation rules
+(promised vs actual, SLA vs actual, target vs actual).
+
+Unknown keys are errors that name the file and the key: a typo in a YAML file must never be
+silently ignored.  Paths are relative to the YAML file that names them and may use
+``${VAR:-default}`` so users can point a committed YAML at their own copy of the data.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from cxkit.ingest.errors import ConfigError
+
+__all__ = [
+    "Base", "TimestampSpec", "TouchpointSpec", "LookupStep", "EnrichSpec", "ScoreSpec",
+    "CohortSpec", "SourceSpec", "IdentitySpec", "SourcesSpec", "Rule", "TouchpointDef",
+    "Catalog", "load_sources", "load_catalog", "expand_env",
+]
+
+_ENV = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+UNITS = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0, "days": 86400.0}
+
+
+def expand_env(text: str) -> str:
+    """Expand ``${VAR}`` and ``${VAR:-default}`` in ``text`` from the environment.
+
+    Examples
+    --------
+    >>> expand_env("${CXKIT_NOT_SET_ANYWHERE:-data/x}")
+    'data/x'
+    """
+
+    def repl(m: re.Match) -> str:
+        value = os.environ.get(m.group("name"))
+        if value:
+            return value
+        if m.group("default") is not None:
+            return m.group("default")
+        raise ConfigError(f"environment variable {m.group('name')} is not set and {m.group(0)!r} "
+                          "has no default; set it or write ${NAME:-default}")
+
+    return _ENV.sub(repl, text)
+
+
+class Base(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimestampSpec(Base):
+    """A timestamp column: ``format`` is ``iso8601`` (offsets honoured), ``epoch_ms``,
+    ``epoch_s`` or a strptime pattern; ``timezone`` is the zone of naive values."""
+
+    column: str
+    format: str | None = None
+    timezone: str | None = None
+    fallback: str | None = None  # column used where ``column`` is blank (same format)
+
+
+class TouchpointSpec(Base):
+    """Touchpoint of each row: a constant ``value``, or a ``column`` optionally recoded by ``map``."""
+
+    value: str | None = None
+    column: str | None = None
+    map: dict[str, str] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if (self.value is None) == (self.column is None):
+            raise ValueError("give exactly one of 'value' (a constant touchpoint) or 'column'")
+        return self
+
+
+class LookupStep(Base):
+    """One hop of a lookup chain: find ``key`` in source ``source`` and return ``value``."""
+
+    source: str
+    key: str
+    value: str
+
+
+class EnrichSpec(Base):
+    """Add a column by following lookups from column ``on`` (first match by file order)."""
+
+    on: str
+    chain: list[LookupStep] = Field(min_length=1)
+
+
+class ScoreSpec(Base):
+    column: str
+    min: float
+    max: float
+
+
+class CohortSpec(Base):
+    """Cohort = calendar quarter (``2023Q1``) of a timestamp column of the customers source,
+    or of each customer's first event of a touchpoint."""
+
+    quarter_of: TimestampSpec | None = None
+    first_touchpoint: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if (self.quarter_of is None) == (self.first_touchpoint is None):
+            raise ValueError("give exactly one of 'quarter_of' or 'first_touchpoint'")
+        return self
+
+
+class SourceSpec(Base):
+    """One input source. ``role`` decides what its rows become:
+
+    - ``customers``: the customer master (segments, identifier links);
+    - ``events``: touchpoint events;
+    - ``responses``: survey responses (scores, verbatim);
+    - ``lookup``: a reference table only used by ``enrich`` chains.
+    """
+
+    role: Literal["customers", "events", "responses", "lookup"]
+    path: str | None = None
+    table: str | None = None
+    database: str | None = None
+    format: Literal["csv", "parquet"] | None = None
+    delimiter: str = ","
+    timestamp_format: str = "iso8601"
+    timezone: str = "UTC"
+    ids: dict[str, str] = Field(default_factory=dict)
+    key: str | None = None
+    # Rows whose key resolves to no customer: "orphan" quarantines them; "anonymous" keeps
+    # them with a null customer_id (web traffic of devices that never logged in).
+    unresolved: Literal["orphan", "anonymous"] = "orphan"
+    event_id: list[str] | None = None
+    dedupe_on: list[str] | None = None
+    touchpoint: TouchpointSpec | None = None
+    timestamp: TimestampSpec | None = None
+    fields: dict[str, Union[TimestampSpec, str]] = Field(default_factory=dict)
+    value: str | None = None
+    segments: dict[str, str] = Field(default_factory=dict)
+    cohort: CohortSpec | None = None
+    scores: dict[str, ScoreSpec] = Field(default_factory=dict)
+    verbatim: str | None = None
+    enrich: dict[str, EnrichSpec] = Field(default_factory=dict)
+
+    @field_validator("touchpoint", mode="before")
+    @classmethod
+    def _tp_shorthand(cls, v):
+        return {"value": v} if isinstance(v, str) else v
+
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _ts_shorthand(cls, v):
+        return {"column": v} if isinstance(v, str) else v
+
+    @field_validator("event_id", "dedupe_on", mode="before")
+    @classmethod
+    def _listify(cls, v):
+        return [v] if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _check(self):
+        if (self.path is None) == (self.table is None):
+            raise ValueError("give exactly one of 'path' (file glob) or 'table' (database table)")
+        if self.role != "lookup" and self.key is None:
+            raise ValueError(f"a '{self.role}' source needs 'key' (the id kind naming the customer)")
+        if self.key is not None and self.key not in self.ids:
+            raise ValueError(f"key '{self.key}' is not one of the declared ids {sorted(self.ids)}")
+        if self.role in ("events", "responses") and self.timestamp is None:
+            raise ValueError(f"a '{self.role}' source needs 'timestamp'")
+        if self.role == "events" and self.touchpoint is None:
+            raise ValueError("an 'events' source needs 'touchpoint'")
+        if self.role == "responses" and not self.scores:
+            raise ValueError("a 'responses' source needs 'scores' with their valid ranges")
+        if self.role == "customers" and self.touchpoint is not None and self.timestamp is None:
+            raise ValueError("a customers source that emits a touchpoint needs 'timestamp'")
+        return self
+
+    def ts_spec(self, spec: TimestampSpec) -> TimestampSpec:
+        """``spec`` with the source's default format and timezone filled in."""
+        return TimestampSpec(column=spec.column, format=spec.format or self.timestamp_format,
+                             timezone=spec.timezone or self.timezone, fallback=spec.fallback)
+
+
+class IdentitySpec(Base):
+    """``canonical`` is the id kind that *is* the customer id in every output table."""
+
+    canonical: str = "customer_id"
+
+
+class SourcesSpec(Base):
+    """A whole sources YAML (see :func:`load_sources`)."""
+
+    catalog: str
+    identity: IdentitySpec = IdentitySpec()
+    window_days: float = Field(30.0, gt=0)
+    as_of: datetime | None = None
+    progress_rows: int = 1_000_000
+    max_quarantine_share: float = Field(0.5, ge=0, le=1)
+    sources: dict[str, SourceSpec] = Field(min_length=1)
+    # Not from YAML: the folder relative paths are resolved against, and the YAML's own path.
+    base_dir: Path = Path(".")
+    file: str = "<memory>"
+
+    @model_validator(mode="after")
+    def _check(self):
+        roles = [s.role for s in self.sources.values()]
+        if roles.count("customers") != 1:
+            raise ValueError(f"exactly one source needs role 'customers' (found {roles.count('customers')})")
+        names = set(self.sources)
+        for name, s in self.sources.items():
+            for col, e in s.enrich.items():
+                for step in e.chain:
+                    if step.source not in names:
+                        raise ValueError(f"sources.{name}.enrich.{col}: unknown source '{step.source}'")
+        cust = next(s for s in self.sources.values() if s.role == "customers")
+        if cust.key != self.identity.canonical:
+            raise ValueError(f"the customers source must be keyed by the canonical id "
+                             f"'{self.identity.canonical}' (it has key '{cust.key}')")
+        return self
+
+    def resolve(self, path: str) -> Path:
+        p = Path(expand_env(path))
+        return Path(os.path.normpath(p if p.is_absolute() else (self.base_dir / p)))
+
+    @property
+    def customers_source(self) -> str:
+        return next(n for n, s in self.sources.items() if s.role == "customers")
+
+
+class Rule(Base):
+    """An expectation rule; ``gap`` is actual minus expected in ``unit`` and ``met`` is
+    ``gap <= tolerance``.
+
+    - ``promised_vs_actual``: ``expected`` and ``actual`` are timestamp fields;
+    - ``sla_vs_actual``: the deadline is ``start`` + ``target`` (a numeric field or a constant,
+      in ``unit``), ``actual`` a timestamp field;
+    - ``target_vs_actual``: ``target`` and ``actual`` are numbers in ``unit``.
+    """
+
+    kind: Literal["promised_vs_actual", "sla_vs_actual", "target_vs_actual"]
+    expected: str | None = None
+    actual: str
+    start: str | None = None
+    target: Union[float, str, None] = None
+    unit: Literal["seconds", "minutes", "hours", "days"] = "days"
+    rounding: Literal["none", "floor"] = "none"
+    tolerance: float = 0.0
+
+    @model_validator(mode="after")
+    def _check(self):
+        need = {"promised_vs_actual": ["expected"], "sla_vs_actual": ["start", "target"],
+                "target_vs_actual": ["target"]}[self.kind]
+        missing = [k for k in need if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"rule kind '{self.kind}' needs {missing}")
+        return self
+
+    def fields(self) -> list[str]:
+        """Names of the source fields the rule reads."""
+        out = [f for f in (self.expected, self.actual, self.start) if f]
+        if isinstance(self.target, str):
+            out.append(self.target)
+        return out
+
+
+class TouchpointDef(Base):
+    stage: str
+    channel: str
+    rule: Rule | None = None
+
+
+class Catalog(Base):
+    """Touchpoint catalog: stage order and, per touchpoint, stage, channel and rule."""
+
+    stages: list[str] = Field(min_length=1)
+    touchpoints: dict[str, TouchpointDef] = Field(min_length=1)
+    file: str = "<memory>"
+
+    @model_validator(mode="after")
+    def _check(self):
+        for name, tp in self.touchpoints.items():
+            if tp.stage not in self.stages:
+                raise ValueError(f"touchpoints.{name}.stage: '{tp.stage}' is not one of stages {self.stages}")
+        return self
+
+    @property
+    def rule_touchpoints(self) -> list[str]:
+        """Touchpoints with an expectation rule, in catalog order (window features use these)."""
+        return [n for n, tp in self.touchpoints.items() if tp.rule is not None]
+
+
+def _format_validation(err: ValidationError, file: Path | str) -> str:
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e["loc"]) or "<top>"
+        if e["type"] == "extra_forbidden":
+            lines.append(f"{file}: unknown key '{loc}' (remove it or fix its spelling)")
+        else:
+            lines.append(f"{file}: {loc}: {e['msg']}")
+    return "\n".join(lines)
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.is_file():
+        raise ConfigError(f"{path}: file not found")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def load_catalog(path: Path | str) -> Catalog:
+    """Read and validate a touchpoint catalog YAML.
+
+    Examples
+    --------
+    >>> cat = load_catalog("params/catalog/sample.yaml")  # doctest: +SKIP
+    >>> cat.touchpoints["delivery"].stage                  # doctest: +SKIP
+    'delivery'
+    """
+    path = Path(path)
+    data = _read_yaml(path)
+    try:
+        return Catalog(**data, file=str(path))
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(exc, path)) from None
+
+
+def load_sources(path: Path | str) -> SourcesSpec:
+    """Read and validate a sources YAML; relative paths resolve against its folder.
+
+    Examples
+    --------
+    >>> spec = load_sources("params/sources/sample.yaml")  # doctest: +SKIP
+    >>> spec.customers_source                              # doctest: +SKIP
+    'customers'
+    """
+    path = Path(path)
+    data = _read_yaml(path)
+    try:
+        return SourcesSpec(**data, base_dir=path.resolve().parent, file=str(path))
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(exc, path)) from None

@@ -1,0 +1,299 @@
+"""Validation and identity stitching: raw source tables -> classified rows.
+
+Every row of every source ends in exactly one place: kept (``_reason`` null) or quarantined
+with one reason.  Checks run in this order and the first that fails names the row's reason:
+
+1. ``malformed_row``      the CSV parser rejected the line, or a numeric field (value,
+                          numeric rule field) is not a number
+2. ``missing_id``         the key identifier is blank
+3. ``bad_timestamp``      the event timestamp (or a timestamp rule field) does not parse
+4. ``future_timestamp``   the event timestamp is after ``as_of`` (default: now)
+5. ``unknown_touchpoint`` the touchpoint is not in the catalog
+6. ``score_out_of_range`` a survey score is not a number within its declared range
+7. ``duplicate_event``    same event id (or dedupe columns) as an earlier row; first kept
+8. ``identity_conflict``  the row links an identifier already claimed by another customer
+   ``orphan``             the key does not resolve to a known customer
+
+Identity stitching: the customers source defines the canonical customers.  Any row holding
+two identifiers (an email next to a customer id, a device id next to a customer id on a
+login, an order id next to an account id) links them.  Identifiers resolve breadth-first
+from the canonical id; an identifier linked to two customers belongs to the one whose link
+came first (by timestamp, then source order, then file row) and every later link row that
+names another customer is quarantined as ``identity_conflict`` and listed in the report,
+so nothing is merged on a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import ibis
+
+from cxkit.ingest.config import Catalog, SourceSpec, SourcesSpec, TimestampSpec
+from cxkit.ingest.engine import Engine
+from cxkit.ingest.parse import blank_to_null, parse_number, parse_timestamp, present
+from cxkit.ingest.readers import RawSource
+
+__all__ = ["REASONS", "Staged", "stage_source", "resolve_identity", "classify"]
+
+REASONS = ["malformed_row", "missing_id", "bad_timestamp", "future_timestamp",
+           "unknown_touchpoint", "score_out_of_range", "duplicate_event", "identity_conflict",
+           "orphan"]
+
+
+@dataclass
+class Staged:
+    """One source after validation: ``table`` has the raw columns plus parsed ``_``-columns
+    (``_key _ts _tp _value _f_* _s_* _id_* _eid _reason _rcol``)."""
+
+    name: str
+    index: int
+    spec: SourceSpec
+    raw: RawSource
+    table: ibis.Table
+    unmapped: list[str] = field(default_factory=list)
+
+
+def _enrich(t: ibis.Table, src: SourceSpec, raw_tables: dict[str, ibis.Table]) -> ibis.Table:
+    for col, e in src.enrich.items():
+        t = t.mutate(_cur=blank_to_null(t[e.on]))
+        for step in e.chain:
+            lk = raw_tables[step.source]
+            lk = lk.mutate(_lk=blank_to_null(lk[step.key]), _lv=lk[step.value].cast("string"))
+            lk = lk.filter(lk._lk.notnull())
+            # Several matches (an order with several items): the first in file order wins.
+            w = ibis.window(group_by=lk._lk, order_by=[lk._fidx, lk._row])
+            lk = lk.mutate(_lrn=ibis.row_number().over(w))
+            lk = lk.filter(lk._lrn == 0).select("_lk", "_lv")
+            j = t.left_join(lk, t._cur == lk._lk)
+            t = j.select(*[c for c in t.columns if c != "_cur"], _cur=j._lv)
+        t = t.rename({col: "_cur"})
+    return t
+
+
+def stage_source(engine: Engine, spec: SourcesSpec, catalog: Catalog, name: str,
+                 raw: RawSource, raw_tables: dict[str, ibis.Table], as_of: datetime) -> Staged:
+    """Parse one source and assign the row-level reasons (checks 1-7)."""
+    src = spec.sources[name]
+    index = list(spec.sources).index(name)
+    t = _enrich(raw_tables[name], src, raw_tables)
+    used = set(src.enrich)
+    m: dict[str, ibis.Value] = {}
+    checks: list[tuple[ibis.BooleanValue, str, str | None]] = []
+
+    for kind, col in src.ids.items():
+        m[f"_id_{kind}"] = blank_to_null(t[col])
+        used.add(col)
+    key_col = src.ids.get(src.key) if src.key else None
+    m["_key"] = blank_to_null(t[key_col]) if key_col else ibis.null("string")
+
+    # Numeric fields first: a value that is not a number makes the row malformed.
+    if src.value:
+        m["_value"] = parse_number(t[src.value])
+        checks.append((present(t[src.value]) & m["_value"].isnull(), "malformed_row", src.value))
+        used.add(src.value)
+    else:
+        m["_value"] = ibis.null("float64")
+    ts_fields = []
+    for fname, f in src.fields.items():
+        if isinstance(f, str):
+            m[f"_f_{fname}"] = parse_number(t[f])
+            checks.append((present(t[f]) & m[f"_f_{fname}"].isnull(), "malformed_row", f))
+            used.add(f)
+        else:
+            ts_fields.append((fname, f))
+
+    if key_col:
+        checks.append((m["_key"].isnull(), "missing_id", key_col))
+
+    if src.timestamp is not None:
+        tss = src.ts_spec(src.timestamp)
+        ts = parse_timestamp(t[tss.column], tss, engine)
+        used.add(tss.column)
+        if tss.fallback:
+            fb = parse_timestamp(t[tss.fallback], TimestampSpec(
+                column=tss.fallback, format=tss.format, timezone=tss.timezone), engine)
+            bad_main = present(t[tss.column]) & ts.isnull()
+            checks.append((bad_main, "bad_timestamp", tss.column))
+            ts = ibis.cases((present(t[tss.column]), ts), else_=fb)
+            used.add(tss.fallback)
+        m["_ts"] = ts
+        checks.append((ts.isnull(), "bad_timestamp", tss.fallback or tss.column))
+    else:
+        m["_ts"] = ibis.null("timestamp('UTC')")
+    for fname, f in ts_fields:
+        fs = src.ts_spec(f)
+        m[f"_f_{fname}"] = parse_timestamp(t[fs.column], fs, engine)
+        checks.append((present(t[fs.column]) & m[f"_f_{fname}"].isnull(), "bad_timestamp", fs.column))
+        used.add(fs.column)
+    if src.timestamp is not None:
+        checks.append((m["_ts"] > ibis.literal(as_of, "timestamp('UTC')"), "future_timestamp",
+                       src.timestamp.column))
+
+    if src.touchpoint is not None:
+        tp = src.touchpoint
+        if tp.value is not None:
+            m["_tp"] = ibis.literal(tp.value)
+        else:
+            m["_tp"] = blank_to_null(t[tp.column])
+            if tp.map:
+                m["_tp"] = m["_tp"].substitute(tp.map)
+            used.add(tp.column)
+        known = list(catalog.touchpoints)
+        checks.append((m["_tp"].isnull() | ~m["_tp"].isin(known), "unknown_touchpoint",
+                       tp.column))
+    else:
+        m["_tp"] = ibis.null("string")
+
+    for sname, s in src.scores.items():
+        v = parse_number(t[s.column])
+        m[f"_s_{sname}"] = v
+        bad = present(t[s.column]) & (v.isnull() | (v < s.min) | (v > s.max))
+        checks.append((bad, "score_out_of_range", s.column))
+        used.add(s.column)
+    for c in list(src.segments.values()) + ([src.verbatim] if src.verbatim else []):
+        used.add(c)
+    if src.cohort and src.cohort.quarter_of:
+        cq = src.ts_spec(src.cohort.quarter_of)
+        m["_cohort_ts"] = parse_timestamp(t[cq.column], cq, engine)
+        used.add(cq.column)
+    for c in src.event_id or []:
+        used.add(c)
+    for c in src.dedupe_on or []:
+        used.add(c)
+
+    if src.event_id:
+        parts = [blank_to_null(t[c]).fill_null("") for c in src.event_id]
+        eid = parts[0]
+        for p in parts[1:]:
+            eid = eid + "|" + p
+        m["_eid"] = ibis.literal(f"{name}:") + eid
+    elif len(raw.files) > 1:
+        m["_eid"] = (ibis.literal(f"{name}:f") + t._fidx.cast("string") + ":"
+                     + t._row.cast("string"))
+    else:
+        m["_eid"] = ibis.literal(f"{name}:") + t._row.cast("string")
+
+    if checks:
+        reason = ibis.cases(*[(c, r) for c, r, _ in checks], else_=ibis.null("string"))
+        rcol = ibis.cases(*[(c, ibis.literal(col, "string")) for c, _, col in checks],
+                          else_=ibis.null("string"))
+    else:
+        reason, rcol = ibis.null("string"), ibis.null("string")
+    t = t.mutate(**m, _reason=reason, _rcol=rcol)
+
+    # Duplicates among rows that passed every earlier check; the first in file order stays.
+    if src.dedupe_on:
+        dd = [blank_to_null(t[c]) for c in src.dedupe_on]
+    elif src.event_id:
+        dd = [t._eid]
+    elif src.role == "customers":
+        dd = [t._key]
+    elif src.role == "lookup":
+        dd = []
+    else:
+        dd = [t._key, t._ts, t._tp]
+    if dd:
+        dup_col = ",".join(src.dedupe_on or src.event_id or []) or None
+        t = t.mutate(_ok=t._reason.isnull(), **{f"_d{i}": d for i, d in enumerate(dd)})
+        w = ibis.window(group_by=[t._ok] + [t[f"_d{i}"] for i in range(len(dd))],
+                        order_by=[t._fidx, t._row])
+        t = t.mutate(_rn=ibis.row_number().over(w))
+        dup = t._ok & (t._rn > 0)
+        t = t.mutate(_reason=ibis.cases((dup, "duplicate_event"), else_=t._reason),
+                     _rcol=ibis.cases((dup, ibis.literal(dup_col, "string")), else_=t._rcol))
+        t = t.drop("_ok", "_rn", *[f"_d{i}" for i in range(len(dd))])
+    unmapped = [c for c in raw.columns if c not in used]
+    t = engine.materialize(t, f"stage_{name}")
+    return Staged(name, index, src, raw, t, unmapped)
+
+
+@dataclass
+class Identity:
+    """Resolved identifier maps (``value -> customer_id`` per id kind) and conflicts."""
+
+    maps: dict[str, ibis.Table]
+    conflicts: ibis.Table | None  # _src, _fidx, _row, kind, value, owner, claimant
+
+
+def resolve_identity(engine: Engine, spec: SourcesSpec, staged: dict[str, Staged]) -> Identity:
+    """Stitch identifiers breadth-first from the canonical customer id (see module doc)."""
+    canonical = spec.identity.canonical
+    cust = staged[spec.customers_source].table
+    master = cust.filter(cust._reason.isnull()).select(_mv=cust._key).distinct()
+    maps = {canonical: engine.materialize(master.mutate(_mc=master._mv), "idmap")}
+    kinds = sorted({k for s in staged.values() for k in s.spec.ids} - {canonical})
+    conflicts = []
+    progress = True
+    while progress:
+        progress = False
+        for k in [k for k in kinds if k not in maps]:
+            cands = []
+            for s in staged.values():
+                if k not in s.spec.ids:
+                    continue
+                via = [j for j in s.spec.ids if j != k and j in maps]
+                if not via:
+                    continue
+                j = canonical if canonical in via else via[0]
+                a = s.table
+                a = a.filter(a._reason.isnull() & a[f"_id_{k}"].notnull() & a[f"_id_{j}"].notnull())
+                mp = maps[j]
+                jn = a.join(mp, a[f"_id_{j}"] == mp._mv)
+                cands.append(jn.select(value=jn[f"_id_{k}"], customer_id=jn._mc,
+                                       _ts=jn._ts, _src=ibis.literal(s.index), _fidx=jn._fidx,
+                                       _row=jn._row))
+            if not cands:
+                continue
+            c = cands[0]
+            for other in cands[1:]:
+                c = c.union(other)
+            c = engine.materialize(c, f"links_{k}")
+            w = ibis.window(group_by=c.value, order_by=[c._ts.isnull(), c._ts, c._src, c._fidx, c._row])
+            ranked = c.mutate(_rn=ibis.row_number().over(w))
+            owners = ranked.filter(ranked._rn == 0).select(value="value", owner="customer_id")
+            owners = engine.materialize(owners, f"owners_{k}")
+            j = c.join(owners, "value")
+            bad = j.filter(j.customer_id != j.owner).select(
+                "_src", "_fidx", "_row", kind=ibis.literal(k), value=j.value, owner=j.owner,
+                claimant=j.customer_id)
+            conflicts.append(bad)
+            maps[k] = owners.select(_mv="value", _mc="owner")
+            progress = True
+    conf = None
+    if conflicts:
+        conf = conflicts[0]
+        for other in conflicts[1:]:
+            conf = conf.union(other)
+        conf = engine.materialize(conf, "conflicts")
+    return Identity(maps, conf)
+
+
+def classify(engine: Engine, s: Staged, ident: Identity) -> ibis.Table:
+    """Add ``_cid`` (the resolved customer id) and the identity reasons (check 8) to a staged source."""
+    a = s.table
+    if s.spec.role == "lookup":
+        return a.mutate(_cid=ibis.null("string"))
+    mp = ident.maps.get(s.spec.key)
+    if mp is None:
+        a = a.mutate(_cid=ibis.null("string"))
+    else:
+        j = a.left_join(mp, a._key == mp._mv)
+        a = j.select(*a.columns, _cid=j._mc)
+    if ident.conflicts is not None:
+        cf = ident.conflicts
+        cf = cf.filter(cf._src == s.index).select(_cf_fidx="_fidx", _cf_row="_row").distinct()
+        j = a.left_join(cf, (a._fidx == cf._cf_fidx) & (a._row == cf._cf_row))
+        a = j.select(*a.columns, _conf=j._cf_row.notnull())
+    else:
+        a = a.mutate(_conf=ibis.literal(False))
+    key_col = s.spec.ids[s.spec.key]
+    ok = a._reason.isnull()
+    orphan = ok & a._cid.isnull() if s.spec.unresolved == "orphan" else ibis.literal(False)
+    a = a.mutate(
+        _reason=ibis.cases((ok & a._conf, "identity_conflict"), (orphan, "orphan"),
+                           else_=a._reason),
+        _rcol=ibis.cases(((ok & a._conf) | orphan, ibis.literal(key_col)), else_=a._rcol),
+    ).drop("_conf")
+    return engine.materialize(a, f"final_{s.name}")

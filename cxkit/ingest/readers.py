@@ -1,0 +1,190 @@
+"""Reading raw sources: the only engine-specific I/O, done with DuckDB.
+
+Every source becomes one table with the file's own columns plus ``_fidx`` (index of the
+file in the glob) and ``_row`` (1-based data row in that file, header excluded).  CSV is read
+with every column as text so that a bad value becomes a quarantine row later instead of a
+reader error; rows the CSV parser itself rejects (wrong number of fields, broken quoting)
+are collected with their line as ``malformed`` rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob as globmod
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from cxkit.ingest.config import SourceSpec, SourcesSpec
+from cxkit.ingest.errors import SchemaMismatchError, SourceReadError
+
+__all__ = ["RawSource", "read_source", "required_columns"]
+
+
+@dataclass
+class RawSource:
+    """A source read into DuckDB: ``table`` is the name of its temp table/view."""
+
+    name: str
+    table: str
+    files: list[str]
+    columns: list[str]
+    malformed: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def required_columns(spec: SourceSpec, enriched: set[str] | None = None) -> list[str]:
+    """Raw columns a source's mapping refers to (enrich outputs excluded)."""
+    cols: list[str] = list(spec.ids.values())
+    cols += spec.event_id or []
+    cols += spec.dedupe_on or []
+    if spec.touchpoint and spec.touchpoint.column:
+        cols.append(spec.touchpoint.column)
+    if spec.timestamp:
+        cols.append(spec.timestamp.column)
+        if spec.timestamp.fallback:
+            cols.append(spec.timestamp.fallback)
+    for f in spec.fields.values():
+        cols.append(f if isinstance(f, str) else f.column)
+    if spec.value:
+        cols.append(spec.value)
+    cols += list(spec.segments.values())
+    if spec.cohort and spec.cohort.quarter_of:
+        cols.append(spec.cohort.quarter_of.column)
+    cols += [s.column for s in spec.scores.values()]
+    if spec.verbatim:
+        cols.append(spec.verbatim)
+    cols += [e.on for e in spec.enrich.values()]
+    skip = set(spec.enrich) | (enriched or set())
+    out = []
+    for c in cols:
+        if c not in skip and c not in out:
+            out.append(c)
+    return out
+
+
+def _files(spec: SourcesSpec, name: str, src: SourceSpec) -> list[Path]:
+    pattern = spec.resolve(src.path)
+    files = sorted(Path(p) for p in globmod.glob(str(pattern)))
+    if not files:
+        raise SourceReadError(f"{spec.file}: sources.{name}.path: no file matches {pattern} "
+                              "(check the path, relative to the YAML file, or its ${VAR} override)")
+    return files
+
+
+def _check_columns(file: Path | str, have: list[str], need: list[str], spec: SourcesSpec,
+                   name: str) -> None:
+    missing = [c for c in need if c not in have]
+    if missing:
+        raise SchemaMismatchError(
+            f"{file}: missing column {missing[0]!r}" + (f" (and {missing[1:]})" if missing[1:] else "")
+            + f" mapped in {spec.file} sources.{name}; the file has columns {have}. "
+            "Fix the mapping or the file.")
+
+
+def _csv_header(path: Path, delimiter: str) -> list[str]:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        try:
+            return next(csv.reader(fh, delimiter=delimiter))
+        except StopIteration:
+            raise SourceReadError(f"{path}: empty file (no header row)") from None
+
+
+def read_source(con, spec: SourcesSpec, name: str, need: list[str]) -> RawSource:
+    """Read source ``name`` into the DuckDB connection ``con``; check mapped columns exist."""
+    src = spec.sources[name]
+    if src.table is not None:
+        return _read_table(con, spec, name, need)
+    files = _files(spec, name, src)
+    fmt = src.format or ("parquet" if files[0].suffix.lower() in (".parquet", ".pq") else "csv")
+    base = f"_raw_{name}"
+    parts, malformed, columns = [], [], None
+    for i, path in enumerate(files):
+        part = f"{base}_{i}"
+        if fmt == "csv":
+            cols = _csv_header(path, src.delimiter)
+            _check_columns(path, cols, need, spec, name)
+            mal = _read_csv(con, path, cols, src.delimiter, part, i)
+            if len(mal):
+                malformed.append(mal)
+        else:
+            rel = con.sql(f"SELECT * FROM read_parquet({_lit(str(path))}) LIMIT 0")
+            cols = list(rel.columns)
+            _check_columns(path, cols, need, spec, name)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {_q(part)} AS SELECT {i}::INTEGER AS _fidx, "
+                        f"(file_row_number + 1)::BIGINT AS _row, * EXCLUDE (file_row_number) "
+                        f"FROM read_parquet({_lit(str(path))}, file_row_number=true)")
+        if columns is None:
+            columns = cols
+        elif cols != columns:
+            raise SchemaMismatchError(f"{path}: columns {cols} differ from {files[0]}'s {columns}; "
+                                      f"all files of sources.{name} need the same header")
+        parts.append(part)
+    union = " UNION ALL ".join(f"SELECT * FROM {_q(p)}" for p in parts)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_q(base)} AS {union}")
+    mal = pd.concat(malformed, ignore_index=True) if malformed else pd.DataFrame(
+        columns=["_fidx", "_row", "line"])
+    return RawSource(name, base, [str(f) for f in files], columns, mal)
+
+
+def _read_csv(con, path: Path, cols: list[str], delim: str, part: str, fidx: int) -> pd.DataFrame:
+    colspec = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in cols) + "}"
+    rej = f"{part}_rej"
+    # Explicit columns and no sniffing: the header was checked above, and sniffing would
+    # guess types (we want text) and could mis-guess the dialect on dirty files.
+    scan = (f"read_csv({_lit(str(path))}, header=true, columns={colspec}, auto_detect=false, "
+            f"delim={_lit(delim)}, quote='\"', escape='\"', store_rejects=true, "
+            f"rejects_table={_lit(rej)}, rejects_scan={_lit(rej + '_scan')})")
+    # row_number() over the scan follows file order (DuckDB preserves insertion order).
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(part)} AS SELECT {fidx}::INTEGER AS _fidx, "
+                f"row_number() OVER ()::BIGINT AS _row, * FROM {scan}")
+    rejects = con.execute(f"SELECT line, any_value(csv_line) AS csv_line FROM {_q(rej)} "
+                          "GROUP BY line ORDER BY line").df()
+    if rejects.empty:
+        return pd.DataFrame(columns=["_fidx", "_row", "line"])
+    # Accepted rows were numbered without the rejected ones: shift each row by the number
+    # of rejected data rows before it.  Data row = file line - 1 (the header).
+    rejects["data_row"] = rejects["line"].astype("int64") - 1
+    rejects["i"] = range(len(rejects))
+    shift = pd.DataFrame({"accepted_before": rejects["data_row"] - 1 - rejects["i"],
+                          "n": rejects["i"] + 1})
+    con.register(f"{part}_shift", shift)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(part + '_fixed')} AS SELECT p.* REPLACE "
+                f"(p._row + coalesce(s.n, 0) AS _row) FROM {_q(part)} p ASOF LEFT JOIN "
+                f"{_q(part + '_shift')} s ON p._row > s.accepted_before")
+    con.execute(f"DROP TABLE {_q(part)}")
+    con.execute(f"ALTER TABLE {_q(part + '_fixed')} RENAME TO {_q(part)}")
+    con.unregister(f"{part}_shift")
+    return pd.DataFrame({"_fidx": fidx, "_row": rejects["data_row"],
+                         "line": rejects["csv_line"].str.rstrip("\r\n")})
+
+
+def _read_table(con, spec: SourcesSpec, name: str, need: list[str]) -> RawSource:
+    src = spec.sources[name]
+    base = f"_raw_{name}"
+    ref = _q(src.table)
+    label = src.table
+    if src.database:
+        db = spec.resolve(src.database)
+        if not db.is_file():
+            raise SourceReadError(f"{spec.file}: sources.{name}.database: {db} not found")
+        alias = f"_db_{name}"
+        con.execute(f"ATTACH IF NOT EXISTS {_lit(str(db))} AS {_q(alias)} (READ_ONLY)")
+        ref = f"{_q(alias)}.{ref}"
+        label = f"{db}:{src.table}"
+    try:
+        cols = list(con.sql(f"SELECT * FROM {ref} LIMIT 0").columns)
+    except Exception as exc:  # duckdb raises CatalogException; say which source
+        raise SourceReadError(f"{spec.file}: sources.{name}.table: cannot read {label}: {exc}") from exc
+    _check_columns(label, cols, need, spec, name)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(base)} AS SELECT 0::INTEGER AS _fidx, "
+                f"row_number() OVER ()::BIGINT AS _row, * FROM {ref}")
+    return RawSource(name, base, [label], cols, pd.DataFrame(columns=["_fidx", "_row", "line"]))

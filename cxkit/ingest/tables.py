@@ -1,0 +1,270 @@
+"""Output tables as Ibis expressions over the classified sources (both engines).
+
+``events``, ``gaps``, ``customers``, ``journeys`` and ``responses`` follow the contracts in
+docs/ARCHITECTURE.md.  ``quarantine`` is assembled in pandas because its ``raw`` column is
+the JSON of each source's own columns (the bad rows are few by construction).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import ibis
+import pandas as pd
+
+from cxkit.ingest.config import UNITS, Catalog, Rule, SourcesSpec
+from cxkit.ingest.engine import UTC_TS, Engine
+from cxkit.ingest.parse import blank_to_null, json_object
+from cxkit.ingest.pipeline import Identity, Staged
+
+__all__ = ["events_table", "gaps_table", "customers_table", "journeys_table",
+           "responses_table", "quarantine_frame", "EVENT_COLUMNS", "GAP_COLUMNS",
+           "QUARANTINE_COLUMNS"]
+
+EVENT_COLUMNS = ["event_id", "customer_id", "event_ts", "source", "touchpoint", "stage",
+                 "channel", "value", "attributes", "source_row"]
+GAP_COLUMNS = ["event_id", "customer_id", "event_ts", "touchpoint", "rule", "expected",
+               "actual", "gap", "unit", "met"]
+QUARANTINE_COLUMNS = ["source", "file", "source_row", "reason", "column", "raw"]
+
+
+def _union(parts: list[ibis.Table]) -> ibis.Table | None:
+    if not parts:
+        return None
+    out = parts[0]
+    for p in parts[1:]:
+        out = out.union(p)
+    return out
+
+
+def _emits_events(s: Staged) -> bool:
+    return s.spec.role == "events" or (s.spec.role == "customers" and s.spec.touchpoint is not None)
+
+
+def events_table(finals: dict[str, tuple[Staged, ibis.Table]], catalog: Catalog) -> ibis.Table | None:
+    """Canonical events of every kept row of event-emitting sources."""
+    stage = {k: v.stage for k, v in catalog.touchpoints.items()}
+    channel = {k: v.channel for k, v in catalog.touchpoints.items()}
+    parts = []
+    for s, f in finals.values():
+        if not _emits_events(s):
+            continue
+        k = f.filter(f._reason.isnull())
+        parts.append(k.select(
+            event_id=k._eid, customer_id=k._cid, event_ts=k._ts.cast(UTC_TS),
+            source=ibis.literal(s.name), touchpoint=k._tp, stage=k._tp.substitute(stage),
+            channel=k._tp.substitute(channel), value=k._value.cast("float64"),
+            attributes=json_object(k, s.unmapped), source_row=k._row.cast("int64")))
+    return _union(parts)
+
+
+def _epoch(ts: ibis.Value) -> ibis.Value:
+    # Whole seconds on both engines (Spark's unix_timestamp truncates sub-seconds).
+    return ts.epoch_seconds().cast("float64").floor().cast("float64")
+
+
+def _rule_columns(k: ibis.Table, rule: Rule, engine: Engine, as_of: datetime) -> dict:
+    unit_s = UNITS[rule.unit]
+
+    def field(name):
+        return k[f"_f_{name}"]
+
+    target = None
+    if rule.target is not None:
+        target = field(rule.target) if isinstance(rule.target, str) else ibis.literal(float(rule.target))
+    if rule.kind == "promised_vs_actual":
+        expected, actual = field(rule.expected), field(rule.actual)
+        gap = (_epoch(actual) - _epoch(expected)) / unit_s
+    elif rule.kind == "sla_vs_actual":
+        start, actual = field(rule.start), field(rule.actual)
+        deadline_s = _epoch(start) + target * unit_s
+        expected = engine.epoch_ms((deadline_s * 1000).round().cast("int64")).cast(UTC_TS)
+        gap = (_epoch(actual) - _epoch(start)) / unit_s - target
+    else:  # target_vs_actual: numbers, no timestamps
+        actual_n = field(rule.actual)
+        expected = actual = ibis.null(UTC_TS)
+        gap = actual_n - target
+    if rule.rounding == "floor":
+        gap = gap.floor().cast("float64")
+    met = gap <= rule.tolerance
+    if rule.kind != "target_vs_actual":
+        # No actual yet: a breach once the deadline has passed, unknown before.
+        overdue = expected < ibis.literal(as_of, "timestamp('UTC')")
+        met = ibis.cases((gap.notnull(), met), (expected.notnull() & overdue, False),
+                         else_=ibis.null("boolean"))
+    return dict(rule=ibis.literal(rule.kind), expected=expected.cast(UTC_TS),
+                actual=actual.cast(UTC_TS), gap=gap.cast("float64"), unit=ibis.literal(rule.unit),
+                met=met)
+
+
+def gaps_table(finals, catalog: Catalog, engine: Engine, as_of: datetime) -> ibis.Table | None:
+    """One row per kept event of a touchpoint with an expectation rule."""
+    parts = []
+    for s, f in finals.values():
+        if not _emits_events(s):
+            continue
+        tp_spec = s.spec.touchpoint
+        for tp in catalog.rule_touchpoints:
+            if tp_spec.value is not None and tp_spec.value != tp:
+                continue
+            rule = catalog.touchpoints[tp].rule
+            if not all(fld in s.spec.fields for fld in rule.fields()):
+                continue  # checked in validate_config for constant touchpoints
+            k = f.filter(f._reason.isnull() & (f._tp == tp))
+            parts.append(k.select(event_id=k._eid, customer_id=k._cid,
+                                  event_ts=k._ts.cast(UTC_TS), touchpoint=k._tp,
+                                  **_rule_columns(k, rule, engine, as_of)))
+    return _union(parts)
+
+
+def customers_table(spec: SourcesSpec, finals, ident: Identity, events: ibis.Table | None) -> ibis.Table:
+    """One row per customer: segments, cohort and the identifiers linked to them."""
+    s, f = finals[spec.customers_source]
+    k = f.filter(f._reason.isnull())
+    w = ibis.window(group_by=k._cid, order_by=[k._fidx, k._row])
+    k = k.mutate(_crn=ibis.row_number().over(w))
+    k = k.filter(k._crn == 0)
+    cols = {"customer_id": k._cid}
+    for seg, col in s.spec.segments.items():
+        cols[seg] = blank_to_null(k[col])
+    if s.spec.cohort and s.spec.cohort.quarter_of:
+        ts = k._cohort_ts
+        cols["cohort"] = ts.year().cast("string") + "Q" + ts.quarter().cast("string")
+    out = k.select(**cols)
+    if s.spec.cohort and s.spec.cohort.first_touchpoint and events is not None:
+        e = events.filter(events.touchpoint == s.spec.cohort.first_touchpoint)
+        first = e.group_by(_c="customer_id").aggregate(_first=e.event_ts.min())
+        first = first.mutate(cohort=first._first.year().cast("string") + "Q"
+                             + first._first.quarter().cast("string"))
+        j = out.left_join(first, out.customer_id == first._c)
+        out = j.select(*out.columns, cohort=j.cohort)
+    for kind, mp in ident.maps.items():
+        if kind == spec.identity.canonical:
+            continue
+        agg = mp.group_by(_c="_mc").aggregate(_ids=mp._mv.collect())
+        j = out.left_join(agg, out.customer_id == agg._c)
+        out = j.select(*out.columns, **{kind: j._ids.sort()})
+    return out
+
+
+def journeys_table(events: ibis.Table, customers: ibis.Table, segments: list[str]) -> ibis.Table:
+    """Per-customer ordered journey: counts, first/last time, touchpoint and stage sequences."""
+    # Anonymous events (no customer) have no journey.
+    events = events.filter(events.customer_id.notnull())
+    order = [events.event_ts, events.source, events.source_row]
+    w = ibis.window(group_by=events.customer_id, order_by=order)
+    e = events.mutate(_prev=events.stage.lag().over(w))
+    # Ties in time are broken by source and row so both engines order identically; the
+    # sequence is sorted as structs because Spark has no ordered collect.
+    item = ibis.struct({"t": e.event_ts, "s": e.source, "r": e.source_row, "tp": e.touchpoint,
+                        "st": e.stage})
+    e = e.mutate(_item=item, _new=e._prev.isnull() | (e._prev != e.stage))
+    agg = e.group_by("customer_id").aggregate(
+        n_events=e.event_id.count(), first_ts=e.event_ts.min(), last_ts=e.event_ts.max(),
+        _all=e._item.collect(), _st=e._item.collect(where=e._new))
+    agg = agg.mutate(touchpoint_sequence=agg._all.sort().map(lambda x: x.tp),
+                     stage_sequence=agg._st.sort().map(lambda x: x.st)).drop("_all", "_st")
+    seg = customers.select(_c="customer_id", **{c: c for c in segments})
+    j = agg.left_join(seg, agg.customer_id == seg._c)
+    return j.select("customer_id", "n_events", "first_ts", "last_ts", "stage_sequence",
+                    "touchpoint_sequence", *[j[c] for c in segments])
+
+
+def responses_table(spec: SourcesSpec, finals, catalog: Catalog, gaps: ibis.Table | None,
+                    customers: ibis.Table, segments: list[str]) -> ibis.Table | None:
+    """Survey responses with segments, scores, verbatim and window features per rule
+    touchpoint: ``had_/n_/gap_/breach_<tp>`` over [responded_at - window, responded_at)."""
+    parts = []
+    score_names: list[str] = []
+    extra: list[str] = []
+    for s, f in finals.values():
+        if s.spec.role != "responses":
+            continue
+        for n in s.spec.scores:
+            if n not in score_names:
+                score_names.append(n)
+        for n in s.spec.segments:
+            if n not in extra:
+                extra.append(n)
+    for s, f in finals.values():
+        if s.spec.role != "responses":
+            continue
+        k = f.filter(f._reason.isnull())
+        rid = blank_to_null(k[s.spec.event_id[0]]) if s.spec.event_id and len(s.spec.event_id) == 1 else k._eid
+        cols = dict(response_id=rid, customer_id=k._cid, responded_at=k._ts.cast(UTC_TS))
+        for n in score_names:
+            cols[n] = k[f"_s_{n}"] if n in s.spec.scores else ibis.null("float64")
+        cols["verbatim"] = blank_to_null(k[s.spec.verbatim]) if s.spec.verbatim else ibis.null("string")
+        for n in extra:
+            cols[n] = blank_to_null(k[s.spec.segments[n]]) if n in s.spec.segments else ibis.null("string")
+        parts.append(k.select(**cols))
+    r = _union(parts)
+    if r is None:
+        return None
+    seg = customers.select(_c="customer_id", **{c: c for c in segments if c not in extra})
+    j = r.left_join(seg, r.customer_id == seg._c)
+    order = ["response_id", "customer_id", "responded_at"] + [c for c in segments if c not in extra] \
+        + extra + score_names + ["verbatim"]
+    r = j.select(*[j[c] for c in order])
+    window = ibis.interval(seconds=int(round(spec.window_days * 86400)))
+    for tp in catalog.rule_touchpoints:
+        if gaps is None:
+            r = r.mutate(**{f"had_{tp}": ibis.literal(0, "int64"), f"n_{tp}": ibis.literal(0, "int64"),
+                            f"gap_{tp}": ibis.null("float64"), f"breach_{tp}": ibis.literal(0, "int64")})
+            continue
+        g = gaps.filter(gaps.touchpoint == tp).select(_gc="customer_id", _gt="event_ts", _gg="gap",
+                                                      _gm="met")
+        base = r.select(_rid="response_id", _rc="customer_id", _rt="responded_at")
+        m = base.join(g, [base._rc == g._gc, g._gt >= base._rt - window, g._gt < base._rt])
+        agg = m.group_by("_rid").aggregate(
+            _n=m._gc.count(), _gap=m._gg.mean(),
+            _br=ibis.cases((m._gm == False, 1), else_=0).sum())  # noqa: E712 (Ibis expression)
+        j = r.left_join(agg, r.response_id == agg._rid)
+        r = j.select(*r.columns, **{
+            f"had_{tp}": ibis.cases((j._n.fill_null(0) > 0, 1), else_=0).cast("int64"),
+            f"n_{tp}": j._n.fill_null(0).cast("int64"),
+            f"gap_{tp}": j._gap.cast("float64"),
+            f"breach_{tp}": j._br.fill_null(0).cast("int64")})
+    return r
+
+
+def _jsonable(v):
+    if v is None:
+        return None
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(v, (pd.Timestamp, datetime)):
+        return v.isoformat()
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def quarantine_frame(engine: Engine, finals, malformed: dict[str, tuple[Staged, pd.DataFrame]]) -> pd.DataFrame:
+    """All quarantined rows: source, file, source_row, reason, column, raw (JSON)."""
+    frames = []
+    for s, f in finals.values():
+        q = f.filter(f._reason.notnull()).select("_fidx", "_row", "_reason", "_rcol", *s.raw.columns)
+        df = engine.to_pandas(q)
+        if not df.empty:
+            raw = [json.dumps({c: _jsonable(v) for c, v in zip(s.raw.columns, row)}, ensure_ascii=False)
+                   for row in df[s.raw.columns].itertuples(index=False, name=None)]
+            frames.append(pd.DataFrame({
+                "source": s.name, "file": [s.raw.files[i] for i in df["_fidx"]],
+                "source_row": df["_row"].astype("int64"), "reason": df["_reason"],
+                "column": df["_rcol"], "raw": raw}))
+        mal = s.raw.malformed
+        if len(mal):
+            frames.append(pd.DataFrame({
+                "source": s.name, "file": [s.raw.files[int(i)] for i in mal["_fidx"]],
+                "source_row": mal["_row"].astype("int64"), "reason": "malformed_row",
+                "column": None, "raw": [json.dumps({"line": x}, ensure_ascii=False) for x in mal["line"]]}))
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "source_row" else "object")
+                             for c in QUARANTINE_COLUMNS})
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["source", "file", "source_row"], kind="stable").reset_index(drop=True)
