@@ -519,13 +519,13 @@ class App:
         return (f"<h2 style='margin:4px 0'>CX overview: run {html.escape(str(run_id))}</h2>"
                 f"<div>{' &middot; '.join(bits)}</div>")
 
-    def _show(self, out, key: str, draw) -> None:
-        """Draw a fresh figure with ``draw(ax)`` and show it as a PNG in ``out``.
+    def _show(self, image, key: str, draw) -> None:
+        """Draw a fresh figure with ``draw(ax)`` into the PNG of the ``image`` widget.
 
-        A bare ``Figure`` (no pyplot) keeps no global state between callbacks, and a PNG
-        displays the same in a Voila kernel and in a plain Python test.
+        A bare ``Figure`` (no pyplot) keeps no global state between callbacks, and an
+        ``Image`` widget's value is plain synced state: it updates the same way in Voila and
+        in a test without a kernel, unlike an ``Output`` widget's captured display.
         """
-        from IPython.display import Image, display
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=(7.5, 3.6), layout="constrained")
@@ -533,9 +533,10 @@ class App:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=90)
         self.figures[key] = fig
-        out.clear_output(wait=True)
-        with out:
-            display(Image(data=buf.getvalue(), format="png"))
+        image.value = buf.getvalue()
+
+    def _plot_widget(self):
+        return self._w.Image(format="png", layout=self._w.Layout(max_width="760px"))
 
     # -- Drivers ---------------------------------------------------------------------
     def _build_drivers(self):
@@ -544,7 +545,7 @@ class App:
         segments = sorted(table["segment"].astype(str).unique())
         self.segment = w.Dropdown(options=segments, value=segments[0], description="Segment")
         self.importance_html = w.HTML()
-        self.drivers_plot = w.Output()
+        self.drivers_plot = self._plot_widget()
         self.segment.observe(lambda _: self._update_drivers(), names="value")
         self._update_drivers()
         note = w.HTML("<i>Importance: how much the outcome moves per typical change of the "
@@ -559,10 +560,10 @@ class App:
     def _update_drivers(self) -> None:
         segment = self.segment.value
         self.importance_table = importance_for(self.tables["driver_importance"], segment)
-        self.importance_html.value = _table_html(self.importance_table, digits=3)
         self._show(self.drivers_plot, "drivers",
                    lambda ax: plot_importance(self.importance_table, ax=ax)
                    .set_title(f"Driver importance: {segment}"))
+        self.importance_html.value = _table_html(self.importance_table, digits=3)
 
     # -- Initiatives -----------------------------------------------------------------
     def _build_initiatives(self):
@@ -576,7 +577,7 @@ class App:
                                    description="Delta x", readout_format=".1f",
                                    disabled=self.draws is None)
         self.whatif_html = w.HTML()
-        self.initiatives_plot = w.Output()
+        self.initiatives_plot = self._plot_widget()
         if self.draws is None:
             note = ("<i>What-if: tables/scenario_draws.parquet is not in this run, so only the "
                     "saved summary is shown (slider disabled).</i>")
@@ -610,7 +611,7 @@ class App:
                 dd.observe(lambda _: self._update_customers(), names="value")
                 self.filters[column] = dd
         self.quadrant_html = w.HTML()
-        self.customers_plot = w.Output()
+        self.customers_plot = self._plot_widget()
         self._update_customers()
         return w.VBox([w.HBox(list(self.filters.values())), self.customers_plot,
                        self.quadrant_html])
@@ -618,9 +619,9 @@ class App:
     def _update_customers(self) -> None:
         chosen = {k: dd.value for k, dd in self.filters.items()}
         self.quadrant_table = quadrant_summary(self.tables["quadrants"], **chosen)
-        self.quadrant_html.value = _table_html(self.quadrant_table)
         self._show(self.customers_plot, "customers",
                    lambda ax: plot_quadrants(self.quadrant_table, ax=ax))
+        self.quadrant_html.value = _table_html(self.quadrant_table)
 
     # -- Journey ---------------------------------------------------------------------
     def _build_journey(self):
@@ -635,7 +636,7 @@ class App:
         for widget in (self.segment_var, self.touchpoint):
             widget.observe(lambda _: self._update_journey(), names="value")
         self.journey_html = w.HTML()
-        self.journey_plot = w.Output()
+        self.journey_plot = self._plot_widget()
         self._update_journey()
         return w.VBox([w.HBox([self.segment_var, self.touchpoint]), self.journey_plot,
                        self.journey_html])
@@ -644,9 +645,9 @@ class App:
         self.journey_table = journey_view(self.tables["journey_gaps"],
                                           segment_var=self.segment_var.value,
                                           touchpoint=self.touchpoint.value)
-        self.journey_html.value = _table_html(self.journey_table)
         self._show(self.journey_plot, "journey",
                    lambda ax: plot_journey_gaps(self.journey_table, ax=ax))
+        self.journey_html.value = _table_html(self.journey_table)
 
 
 #: Alias kept for readers who look for a descriptive name.

@@ -140,3 +140,9 @@ def fx():
     return SimpleNamespace(RUN_ID=RUN_ID, SEGMENTS=SEGMENTS, SCENARIOS=SCENARIOS,
                            N_DRAWS=N_DRAWS, quadrants=quadrants, journey_gaps=journey_gaps,
                            scenario_draws=scenario_draws, make_run_dir=make_run_dir)
+
+
+@pytest.fixture(scope="module")
+def module_run_dir(tmp_path_factory) -> Path:
+    """One run folder shared by the tests of a module (the browser tests start one server)."""
+    return make_run_dir(tmp_path_factory.mktemp("reports"))

@@ -89,6 +89,7 @@ def test_banner_reads_warnings_json_when_manifest_has_none(run_dir):
 def test_segment_dropdown_filters_importance(run_dir, fx):
     app = App(run_dir)
     assert list(app.segment.options) == ["North", "South"]  # sorted, whatever the file order
+    pngs = []
     for segment, drivers in fx.SEGMENTS.items():
         app.segment.value = segment
         table = app.importance_table
@@ -99,10 +100,13 @@ def test_segment_dropdown_filters_importance(run_dir, fx):
         assert table["importance_mean"].iloc[0] == pytest.approx(drivers[top][0])
         assert table["p_top3"].iloc[0] == pytest.approx(drivers[top][1])
         assert f"<td>{top}</td>" in app.importance_html.value
+        assert bytes(app.drivers_plot.value).startswith(b"\x89PNG")
+        pngs.append(bytes(app.drivers_plot.value))
         ax = app.figures["drivers"].axes[0]
         assert len(ax.patches) == 4 and segment in ax.get_title()
         # barh draws bottom-up, so the top driver is the last tick label
         assert ax.get_yticklabels()[-1].get_text() == top
+    assert pngs[0] != pngs[1]
 
 
 # -- Initiatives -----------------------------------------------------------------------
