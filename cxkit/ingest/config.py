@@ -93,9 +93,10 @@ class LookupStep(Base):
 
 
 class EnrichSpec(Base):
-    """Add a column by following lookups from column ``on`` (first match by file order)."""
+    """Add a column by following lookups from ``column`` (first match by file order).
+    (Not called ``on``: YAML 1.1 reads a bare ``on`` key as the boolean true.)"""
 
-    on: str
+    column: str
     chain: list[LookupStep] = Field(min_length=1)
 
 

@@ -57,7 +57,7 @@ class Staged:
 
 def _enrich(t: ibis.Table, src: SourceSpec, raw_tables: dict[str, ibis.Table]) -> ibis.Table:
     for col, e in src.enrich.items():
-        t = t.mutate(_cur=blank_to_null(t[e.on]))
+        t = t.mutate(_cur=blank_to_null(t[e.column]))
         for step in e.chain:
             lk = raw_tables[step.source]
             lk = lk.mutate(_lk=blank_to_null(lk[step.key]), _lv=lk[step.value].cast("string"))

@@ -62,7 +62,7 @@ def required_columns(spec: SourceSpec, enriched: set[str] | None = None) -> list
     cols += [s.column for s in spec.scores.values()]
     if spec.verbatim:
         cols.append(spec.verbatim)
-    cols += [e.on for e in spec.enrich.values()]
+    cols += [e.column for e in spec.enrich.values()]
     skip = set(spec.enrich) | (enriched or set())
     out = []
     for c in cols:
