@@ -22,10 +22,10 @@
 # paths do they take, do cohorts come back, and where does the service miss its promises?
 
 # %% tags=["parameters"]
-run_dir: str = ""  # results folder; "" = reports/dev (the runner injects its run folder)
-sources: str = ""  # sources YAML; "" = params/sources/sample.yaml
+run_dir: str = ""  # results folder; empty means reports/dev (the runner injects its run folder)
+sources: str = ""  # sources YAML; empty means params/sources/sample.yaml
 window_days: int = 90  # days of touchpoints before each survey response used as features
-engine: str = "duckdb"  # "duckdb" (laptop) or "pyspark" (cluster)
+engine: str = "duckdb"  # duckdb (laptop) or pyspark (cluster)
 segment: str = "region"  # segment column for the gap breakdown
 seed: int = 42  # random seed (ingestion is deterministic; kept for the run's provenance)
 

@@ -23,9 +23,9 @@
 # importance with their uncertainty.
 
 # %% tags=["parameters"]
-run_dir: str = ""  # results folder with ingest/ from notebook 10; "" = reports/dev
+run_dir: str = ""  # results folder with ingest/ from notebook 10; empty means reports/dev
 outcome: str = "nps"  # score column of responses to explain
-family: str = "gaussian"  # "gaussian", "bernoulli" or "ordinal"
+family: str = "gaussian"  # gaussian, bernoulli or ordinal
 drivers: list = ["rating_product", "rating_delivery", "rating_app", "rating_price"]  # driver columns
 segments: list = ["region"]  # one or two segment columns to pool effects over
 draws: int = 1000  # posterior draws per chain
@@ -33,7 +33,7 @@ tune: int = 1000  # tuning steps per chain
 chains: int = 2  # MCMC chains (R-hat needs at least 2)
 seed: int = 42  # random seed for sampling
 allow_failed_gate: bool = False  # True: keep a fit that fails the convergence gate, flagged
-olist_sources: str = ""  # sources YAML of the Olist sample; "" skips the Olist section
+olist_sources: str = ""  # sources YAML of the Olist sample; empty skips the Olist section
 olist_outcome: str = "review_score"  # Olist outcome (1-5 stars)
 olist_family: str = "gaussian"  # family of the Olist model
 olist_drivers: list = []  # Olist driver columns (e.g. delivery gap)

@@ -22,10 +22,10 @@
 # through the value model, with 94% HDIs. Finally sorts customers into value quadrants.
 
 # %% tags=["parameters"]
-run_dir: str = ""  # results folder with ingest/ and models/drivers/; "" = reports/dev
+run_dir: str = ""  # results folder with ingest/ and models/drivers/; empty means reports/dev
 score: str = "nps"  # score column linking experience to value (the driver model's outcome)
 segment: str = "plan"  # segment column the value model pools over
-cutoff: str = ""  # ISO date ending the observation period; "" = latest date leaving the horizon
+cutoff: str = ""  # ISO date ending the observation period; empty picks the latest date leaving the horizon
 horizon_days: int = 180  # days after the cutoff in which retention and spend are measured
 scenarios: list = [{"driver": "rating_delivery", "delta": 1.0, "name": "delivery rating +1", "clip": [0, 10]}]  # initiatives
 draws: int = 1000  # posterior draws per chain
