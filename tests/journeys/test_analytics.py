@@ -402,3 +402,22 @@ def test_a_million_events_in_seconds():
     assert f["customers"].iloc[0] == ev.loc[ev["stage"] == "awareness", "customer_id"].nunique()
     # about 5 s on 2 shared cores; a per-customer Python loop would take minutes
     assert elapsed < 60, f"journey analytics on 1M events took {elapsed:.1f} s"
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from cxkit.journeys import analytics
+
+    result = doctest.testmod(analytics, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 8 and result.failed == 0
+
+
+def test_import_is_light():
+    # plots load matplotlib only when asked for; importing analytics must not
+    import subprocess
+    import sys
+
+    code = ("import sys, cxkit.journeys as j; assert 'matplotlib' not in sys.modules; "
+            "j.plot_funnel; assert 'matplotlib' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
