@@ -397,13 +397,13 @@ def plot_journey_gaps(data: pd.DataFrame, *, ax=None, **kwargs):
     """Share of promises met per touchpoint (points) and segment value (colour), with
     intervals; ``data`` is ``journey_view`` output for one segment variable."""
     ax = _axes(ax)
-    values = list(dict.fromkeys(data["segment_value"].astype(str)))
-    touchpoints = list(dict.fromkeys(data["touchpoint"].astype(str)))
-    width = 0.8 / max(len(values), 1)
+    values = sorted(data["segment_value"].astype(str).unique())  # stable colours
+    touchpoints = sorted(data["touchpoint"].astype(str).unique())
+    width = 0.5 / max(len(values), 1)
     for i, value in enumerate(values):
         rows = data[data["segment_value"].astype(str) == value]
         y = np.array([touchpoints.index(t) for t in rows["touchpoint"].astype(str)], float)
-        y = y - 0.4 + width * (i + 0.5)
+        y = y - 0.25 + width * (i + 0.5)
         share = rows["share_met"].to_numpy(float)
         err = np.vstack([share - rows["share_met_low"].to_numpy(float),
                          rows["share_met_high"].to_numpy(float) - share])
@@ -430,6 +430,7 @@ _CSS = """<style>
 .cx-table {border-collapse: collapse; font-size: 13px; margin: 6px 0;}
 .cx-table th {background: #f0f0f0; text-align: right; padding: 3px 8px;}
 .cx-table td {text-align: right; padding: 3px 8px; border-bottom: 1px solid #e5e5e5;}
+.cx-table td:first-child, .cx-table th:first-child {text-align: left;}
 .cx-banner {background: #c62828; color: white; padding: 8px 12px; border-radius: 4px;}
 .cx-message {background: #fff3cd; border: 1px solid #e0b100; padding: 8px 12px;}
 </style>"""
