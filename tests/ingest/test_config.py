@@ -1,0 +1,68 @@
+import pytest
+
+from cxkit.ingest import ConfigError, ingest, load_catalog, load_sources
+from cxkit.ingest.config import expand_env
+
+
+
+def test_unknown_key_names_file_and_key(tmp_path, make_world, sources_yaml):
+    path = make_world(tmp_path, sources=sources_yaml.replace("    value: revenue", "    valeu: revenue"))
+    with pytest.raises(ConfigError) as exc:
+        load_sources(path)
+    msg = str(exc.value)
+    assert str(path) in msg and "sources.orders.valeu" in msg and "unknown key" in msg
+
+
+def test_unknown_top_level_key(tmp_path, make_world, sources_yaml):
+    path = make_world(tmp_path, sources=sources_yaml + "\nwindow: 3\n")
+    with pytest.raises(ConfigError, match="unknown key 'window'"):
+        load_sources(path)
+
+
+def test_catalog_stage_must_be_declared(tmp_path):
+    (tmp_path / "c.yaml").write_text("stages: [a]\ntouchpoints:\n  x: {stage: b, channel: web}\n")
+    with pytest.raises(ConfigError, match=r"touchpoints.x.stage: 'b' is not one of stages"):
+        load_catalog(tmp_path / "c.yaml")
+
+
+def test_rule_needs_its_fields(tmp_path):
+    bad = "stages: [s]\ntouchpoints:\n  t: {stage: s, channel: c, rule: {kind: sla_vs_actual, actual: a}}\n"
+    (tmp_path / "c.yaml").write_text(bad)
+    with pytest.raises(ConfigError, match=r"rule kind 'sla_vs_actual' needs \['start', 'target'\]"):
+        load_catalog(tmp_path / "c.yaml")
+
+
+def test_constant_touchpoint_must_be_in_catalog(tmp_path, make_world, sources_yaml):
+    path = make_world(tmp_path, sources=sources_yaml.replace("touchpoint: order", "touchpoint: purchase"))
+    with pytest.raises(ConfigError, match=r"sources.orders.touchpoint: 'purchase' is not in the catalog"):
+        ingest(path)
+
+
+def test_rule_touchpoint_source_needs_rule_fields(tmp_path, make_world, sources_yaml):
+    src = sources_yaml.replace("      delivered_at: {column: delivered_at}\n", "")
+    path = make_world(tmp_path, sources=src)
+    with pytest.raises(ConfigError, match=r"sources.deliveries.fields: .*needs fields \['delivered_at'\]"):
+        ingest(path)
+
+
+def test_key_must_be_a_declared_id(tmp_path, make_world, sources_yaml):
+    path = make_world(tmp_path, sources=sources_yaml.replace("    key: email", "    key: mail"))
+    with pytest.raises(ConfigError, match=r"sources.tickets: .*key 'mail' is not one of the declared ids"):
+        load_sources(path)
+
+
+def test_env_override_and_default(monkeypatch, tmp_path):
+    monkeypatch.delenv("CXKIT_TEST_DIR", raising=False)
+    assert expand_env("${CXKIT_TEST_DIR:-a/b}/x.csv") == "a/b/x.csv"
+    monkeypatch.setenv("CXKIT_TEST_DIR", "/data/full")
+    assert expand_env("${CXKIT_TEST_DIR:-a/b}/x.csv") == "/data/full/x.csv"
+    monkeypatch.delenv("CXKIT_TEST_DIR")
+    with pytest.raises(ConfigError, match="CXKIT_TEST_DIR is not set"):
+        expand_env("${CXKIT_TEST_DIR}/x.csv")
+
+
+def test_paths_resolve_relative_to_yaml(tmp_path, make_world):
+    path = make_world(tmp_path)
+    spec = load_sources(path)
+    assert spec.resolve(spec.sources["orders"].path) == tmp_path / "orders.csv"
+    assert spec.resolve(spec.catalog) == tmp_path / "catalog.yaml"
