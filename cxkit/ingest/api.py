@@ -210,10 +210,13 @@ def ingest(sources: Path | str | SourcesSpec, *, engine: str | Engine = "duckdb"
 
 
 def _tidy(df: pd.DataFrame) -> pd.DataFrame:
-    # Lists come back as numpy arrays from some engines: make them plain lists everywhere.
+    # List columns come back as numpy arrays from Parquet and some engines: plain lists
+    # everywhere, so tables compare equal whichever way they were produced.
     for c in df.columns:
-        if df[c].dtype == object and len(df) and hasattr(df[c].dropna().iloc[0] if df[c].notna().any() else None, "tolist"):
-            df[c] = [None if v is None else list(v) for v in df[c]]
+        if df[c].dtype == object:
+            first = next((v for v in df[c] if v is not None and not isinstance(v, float)), None)
+            if hasattr(first, "tolist") and not isinstance(first, str):
+                df[c] = [None if v is None else list(v) for v in df[c]]
     return df
 
 
