@@ -48,7 +48,7 @@ rng = np.random.default_rng(seed)
 import pandas as pd
 
 from cxkit import journeys
-from cxkit.ingest import run_ingest
+from cxkit.ingest import load_sources, run_ingest
 from cxkit.publish import save_table
 
 # %% [markdown]
@@ -56,8 +56,10 @@ from cxkit.publish import save_table
 # Every row read is either kept or quarantined with a reason code: `rows_in == kept + quarantined`.
 
 # %%
-report = run_ingest(SOURCES, INGEST_DIR, engine=engine, progress=False)
+spec = load_sources(SOURCES).model_copy(update={"window_days": window_days})
+report = run_ingest(spec, INGEST_DIR, engine=engine, progress=False)
 print(report.summary())
+assert report.ok, "ingestion problems: " + "; ".join(report.problems())
 
 # %%
 quarantine = pd.read_parquet(INGEST_DIR / "quarantine.parquet")

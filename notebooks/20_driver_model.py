@@ -73,14 +73,17 @@ responses[[outcome, *drivers]].describe().T
 
 # %% [markdown]
 # ## Prior predictive check
-# Before looking at the data: do the priors allow plausible scores, and rule out absurd ones?
+# Before looking at the data: what effect sizes do the priors allow? Effects are in outcome
+# points per driver unit; the model's likelihood is a Potential on sufficient statistics,
+# so the check is on the implied average effects rather than on simulated scores.
 
 # %%
 model = cxd.build_driver_model(responses, outcome=outcome, drivers=drivers,
                                segments=segments, family=family)
 with model:
-    prior = pm.sample_prior_predictive(draws=200, random_seed=seed)
-az.plot_ppc(prior, group="prior", num_pp_samples=100);
+    prior = pm.sample_prior_predictive(draws=500, var_names=["mu_beta"], random_seed=seed)
+az.plot_forest(prior.prior, var_names=["mu_beta"], combined=True, hdi_prob=0.94);
+az.summary(prior, group="prior", var_names=["mu_beta"], kind="stats", hdi_prob=0.94)
 
 # %% [markdown]
 # ## Fit and convergence gate
