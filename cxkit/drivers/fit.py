@@ -1,0 +1,399 @@
+"""Fit the driver model and hold the result (``DriverResult``): effects, config, diagnostics."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Literal, Sequence
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from cxkit.drivers.diagnostics import ConvergenceError, check_convergence, format_failures
+from cxkit.drivers.model import (
+    Family,
+    Parametrization,
+    _model_from_prepared,
+    add_deterministics,
+    choose_parametrization,
+    prepare_data,
+    segment_labels as _segment_labels,
+)
+from cxkit.drivers.priors import merge_priors, priors_to_dict
+
+_NUTPIE_KW: dict = {}
+CONFIG_ATTR = "cxkit_driver_config"
+DIAGNOSTICS_ATTR = "cxkit_driver_diagnostics"
+
+
+class DriverConfig(BaseModel):
+    """How a driver model was made: written into ``idata.attrs`` and ``config.json``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: str
+    drivers: list[str]
+    segments: list[str]
+    family: str
+    priors: dict[str, dict]
+    parametrization: str
+    categories: list[Any] | None = None
+    sampler: str = "nutpie"
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    seed: int = 0
+    target_accept: float = 0.8
+    gate: str = "raise"
+    missing: str = "raise"
+    n_rows: int
+    n_dropped: int = 0
+    n_cells: int
+    segment_labels: list[str]
+    level1_labels: list[str] | None = None
+    driver_means: dict[str, float]
+    driver_sds: dict[str, float]
+    outcome_mean: float
+    outcome_sd: float
+    timings: dict[str, float] = {}
+    cxkit_version: str = ""
+
+
+def _jsonable(obj):
+    """NaN/inf -> None and numpy scalars -> Python, so the JSON is standard."""
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+class DriverResult:
+    """A fitted driver model.
+
+    Attributes
+    ----------
+    idata : arviz.InferenceData
+        Posterior with ``beta`` (segment x driver, original scale: outcome units - or
+        log-odds for bernoulli/ordinal - per driver unit), ``mu_beta`` (driver), ``alpha``
+        (segment, original-scale intercept), with two levels ``beta_level1``, for gaussian
+        ``sigma``, for ordinal ``cutpoints``.
+    config : DriverConfig
+    diagnostics : dict
+        ``max_r_hat, min_ess_bulk, min_ess_tail, divergences, min_bfmi, passed``, ...
+    """
+
+    def __init__(self, idata, config: DriverConfig, diagnostics: dict):
+        self.idata = idata
+        self.config = config
+        self.diagnostics = diagnostics
+
+    def __repr__(self) -> str:
+        c = self.config
+        status = "passed" if self.diagnostics.get("passed") else "FAILED"
+        return (f"DriverResult({c.family}, outcome={c.outcome!r}, {len(c.drivers)} drivers, "
+                f"{len(c.segment_labels)} segments, n={c.n_rows}, gate {status})")
+
+    # -- tables ---------------------------------------------------------------------------
+    def summary(self, var_name: str = "beta") -> pd.DataFrame:
+        """Tidy effect table: ``segment, driver, mean, sd, hdi_3%, hdi_97%, r_hat, ess_bulk, ess_tail``.
+
+        Parameters
+        ----------
+        var_name
+            ``"beta"`` (per segment), ``"mu_beta"`` (population mean, segment ``"(all)"``)
+            or ``"beta_level1"`` (two levels: the level-1 effects).
+
+        Examples
+        --------
+        >>> result.summary().query("driver == 'rating_delivery'")   # doctest: +SKIP
+        """
+        import arviz as az
+
+        if var_name not in self.idata.posterior:
+            raise KeyError(f"{var_name!r} is not in the posterior; have {list(self.idata.posterior.data_vars)}")
+        da = self.idata.posterior[var_name]
+        table = pd.DataFrame({
+            "mean": da.mean(("chain", "draw")).to_series(),
+            "sd": da.std(("chain", "draw")).to_series(),
+        })
+        hdi = az.hdi(self.idata, var_names=[var_name], hdi_prob=0.94)[var_name]
+        table["hdi_3%"] = hdi.sel(hdi="lower").to_series()
+        table["hdi_97%"] = hdi.sel(hdi="higher").to_series()
+        table["r_hat"] = az.rhat(self.idata, var_names=[var_name])[var_name].to_series()
+        table["ess_bulk"] = az.ess(self.idata, var_names=[var_name], method="bulk")[var_name].to_series()
+        table["ess_tail"] = az.ess(self.idata, var_names=[var_name], method="tail")[var_name].to_series()
+        table = table.reset_index()
+        if var_name == "mu_beta":
+            table.insert(0, "segment", "(all)")
+        elif var_name == "beta_level1":
+            table = table.rename(columns={"level1": "segment"})
+        return table[["segment", "driver", "mean", "sd", "hdi_3%", "hdi_97%",
+                      "r_hat", "ess_bulk", "ess_tail"]]
+
+    def segment_labels(self, data: pd.DataFrame) -> pd.Series:
+        """Segment label of each row of ``data`` as used in the ``segment`` coordinate."""
+        return _segment_labels(data, self.config.segments)
+
+    # -- prediction -----------------------------------------------------------------------
+    def _draw_index(self, max_samples: int) -> np.ndarray:
+        total = self.idata.posterior.sizes["chain"] * self.idata.posterior.sizes["draw"]
+        if total <= max_samples:
+            return np.arange(total)
+        # Evenly spaced, not random: two calls (baseline and scenario) use the same draws,
+        # so their difference carries no extra Monte Carlo noise.
+        return np.linspace(0, total - 1, max_samples).round().astype(int)
+
+    def _flat(self, name: str, idx: np.ndarray) -> np.ndarray:
+        da = self.idata.posterior[name]
+        values = da.values.reshape((-1,) + da.shape[2:])
+        return values[idx]
+
+    def expected_outcome(self, data: pd.DataFrame, *, max_samples: int = 1000) -> np.ndarray:
+        """Posterior draws of the expected outcome for each row, on the outcome's own scale.
+
+        gaussian: the mean score; bernoulli: the probability; ordinal: the expected category
+        value (e.g. expected NPS 0-10 using the original category values).
+
+        Parameters
+        ----------
+        data
+            Rows with the driver and segment columns (the outcome is not needed). Segments
+            must be ones the model was fitted on.
+        max_samples
+            At most this many posterior draws, evenly spaced (the same draws on every call).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_rows)
+
+        Examples
+        --------
+        >>> base = result.expected_outcome(responses)                     # doctest: +SKIP
+        >>> better = result.expected_outcome(responses.assign(rating_app=lambda d: d.rating_app + 1))  # doctest: +SKIP
+        >>> (better - base).mean(axis=1)   # posterior of the average uplift  # doctest: +SKIP
+        """
+        from scipy.special import expit
+
+        c = self.config
+        absent = [col for col in [*c.drivers, *c.segments] if col not in data.columns]
+        if absent:
+            raise KeyError(f"column(s) {absent} needed for expected_outcome are not in the data")
+        x = data[c.drivers].to_numpy(dtype=float)
+        if np.isnan(x).any():
+            bad = data[c.drivers].isna().sum()
+            raise ValueError(f"missing driver values: {bad[bad > 0].to_dict()}; fill or drop those rows")
+        labels = self.segment_labels(data).to_numpy()
+        lookup = {label: i for i, label in enumerate(c.segment_labels)}
+        unknown = sorted(set(labels) - set(lookup))
+        if unknown:
+            raise ValueError(
+                f"segment(s) {unknown[:10]} were not in the data the model was fitted on "
+                f"(fitted segments: {c.segment_labels[:10]}{' ...' if len(lookup) > 10 else ''})"
+            )
+        seg = np.array([lookup[label] for label in labels], dtype=int)
+
+        idx = self._draw_index(max_samples)
+        alpha, beta = self._flat("alpha", idx), self._flat("beta", idx)
+        eta = np.empty((len(idx), len(data)))
+        # Loop over segments, not rows: keeps memory at draws x rows.
+        for s in np.unique(seg):
+            rows = np.flatnonzero(seg == s)
+            eta[:, rows] = alpha[:, s, None] + beta[:, s, :] @ x[rows].T
+        if c.family == "gaussian":
+            return eta
+        if c.family == "bernoulli":
+            return expit(eta)
+        values = np.asarray(c.categories, dtype=float)
+        cut = self._flat("cutpoints", idx)
+        # E[y] = v_0 + sum_c (v_c - v_{c-1}) P(y >= c), with P(y >= c) = 1 - sigmoid(cut_{c-1} - eta).
+        out = np.full_like(eta, values[0])
+        for j in range(cut.shape[1]):
+            out += (values[j + 1] - values[j]) * expit(eta - cut[:, j, None])
+        return out
+
+    # -- persistence ----------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write ``idata.nc``, ``config.json`` and ``summary.parquet`` into directory ``path``.
+
+        Examples
+        --------
+        >>> result.save("reports/run/models/drivers")      # doctest: +SKIP
+        """
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        config = self.config.model_dump()
+        diagnostics = _jsonable(self.diagnostics)
+        self.idata.attrs[CONFIG_ATTR] = json.dumps(_jsonable(config))
+        self.idata.attrs[DIAGNOSTICS_ATTR] = json.dumps(diagnostics)
+        self.idata.to_netcdf(str(path / "idata.nc"))
+        (path / "config.json").write_text(
+            json.dumps({"config": _jsonable(config), "diagnostics": diagnostics}, indent=2)
+        )
+        self.summary().to_parquet(path / "summary.parquet", index=False)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "DriverResult":
+        """Read a result written by :meth:`save`.
+
+        Examples
+        --------
+        >>> result = DriverResult.load("reports/latest/models/drivers")   # doctest: +SKIP
+        """
+        import arviz as az
+
+        path = Path(path)
+        nc = path / "idata.nc"
+        if not nc.exists():
+            raise FileNotFoundError(f"{nc} not found: is {path} a directory written by DriverResult.save?")
+        idata = az.from_netcdf(str(nc))
+        # Pull the draws into memory so the file is not held open.
+        for group in idata.groups():
+            setattr(idata, group, getattr(idata, group).load())
+        saved = json.loads((path / "config.json").read_text()) if (path / "config.json").exists() else {
+            "config": json.loads(idata.attrs[CONFIG_ATTR]),
+            "diagnostics": json.loads(idata.attrs[DIAGNOSTICS_ATTR]),
+        }
+        diagnostics = {k: (float("nan") if v is None and k.startswith(("max_", "min_")) else v)
+                       for k, v in saved["diagnostics"].items()}
+        return cls(idata, DriverConfig(**saved["config"]), diagnostics)
+
+
+def _sample(model, *, sampler, draws, tune, chains, seed, cores, target_accept, progress):
+    timings = {}
+    if sampler == "nutpie":
+        import nutpie
+
+        t0 = time.perf_counter()
+        # Store the free variables only; the Deterministics are added in numpy afterwards
+        # (add_deterministics), which saves compiling a second function.
+        compiled = nutpie.compile_pymc_model(model, var_names=[v.name for v in model.free_RVs])
+        timings["compile_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
+                              cores=cores, progress_bar=progress, save_warmup=False,
+                              target_accept=target_accept, **_NUTPIE_KW)
+        timings["sample_s"] = time.perf_counter() - t0
+    elif sampler == "pymc":
+        import pymc as pm
+
+        t0 = time.perf_counter()
+        idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores, random_seed=seed,
+                          var_names=[v.name for v in model.free_RVs],
+                          target_accept=target_accept, progressbar=progress, model=model,
+                          compute_convergence_checks=False)
+        timings["sample_s"] = time.perf_counter() - t0
+    else:
+        raise ValueError(f"sampler must be 'nutpie' or 'pymc', got {sampler!r}")
+    return idata, timings
+
+
+def fit_drivers(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    drivers: str | Sequence[str],
+    segments: str | Sequence[str],
+    family: Family = "gaussian",
+    priors: dict | None = None,
+    categories: Sequence | None = None,
+    parametrization: Parametrization = "auto",
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    seed: int = 0,
+    cores: int | None = None,
+    target_accept: float = 0.8,
+    gate: Literal["raise", "warn", "off"] = "raise",
+    missing: Literal["raise", "drop"] = "raise",
+    sampler: Literal["nutpie", "pymc"] = "nutpie",
+    progress: bool = False,
+) -> DriverResult:
+    """Fit the hierarchical driver model and check convergence.
+
+    Parameters
+    ----------
+    data, outcome, drivers, segments, family, priors, categories, missing, parametrization
+        As in :func:`cxkit.drivers.build_driver_model`.
+    draws, tune, chains, seed, target_accept
+        Sampler settings (per chain).
+    cores
+        Chains run in parallel (default: ``min(chains, CPU count)``).
+    gate
+        ``"raise"`` (default): a fit failing the convergence gate raises
+        :class:`~cxkit.drivers.diagnostics.ConvergenceError` with the numbers.
+        ``"warn"``: warn and return the result (``result.diagnostics["passed"]`` is False;
+        a report built on it must say so first). ``"off"``: compute diagnostics only.
+    sampler
+        ``"nutpie"`` (default) or ``"pymc"``.
+    progress
+        Show the sampler's progress bar.
+
+    Returns
+    -------
+    DriverResult
+
+    Examples
+    --------
+    >>> result = fit_drivers(responses, outcome="nps", segments="region",
+    ...                      drivers=["rating_delivery", "rating_app"])     # doctest: +SKIP
+    >>> result.summary().head()                                             # doctest: +SKIP
+    """
+    if gate not in ("raise", "warn", "off"):
+        raise ValueError(f"gate must be 'raise', 'warn' or 'off', got {gate!r}")
+    t0 = time.perf_counter()
+    prep = prepare_data(data, outcome=outcome, drivers=drivers, segments=segments, family=family,
+                        categories=categories, missing=missing)
+    merged = merge_priors(priors)
+    resolved = choose_parametrization(prep, parametrization)
+    model = _model_from_prepared(prep, merged, resolved)
+    prep_s = time.perf_counter() - t0
+    cores = cores or min(chains, os.cpu_count() or 1)
+    idata, timings = _sample(model, sampler=sampler, draws=draws, tune=tune, chains=chains,
+                             seed=seed, cores=cores, target_accept=target_accept,
+                             progress=progress)
+    idata.posterior = add_deterministics(idata.posterior, prep, resolved)
+    timings = {"prepare_s": prep_s, **timings}
+
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        cx_version = version("cxkit")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        cx_version = "unknown"
+    config = DriverConfig(
+        outcome=outcome, drivers=prep.drivers, segments=prep.segments, family=family,
+        priors=priors_to_dict(merged), parametrization=resolved, categories=prep.categories,
+        sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed,
+        target_accept=target_accept, gate=gate, missing=missing, n_rows=prep.n_rows,
+        n_dropped=prep.n_dropped, n_cells=prep.n_cells, segment_labels=prep.segment_labels,
+        level1_labels=prep.level1_labels,
+        driver_means=dict(zip(prep.drivers, prep.x_mean.tolist())),
+        driver_sds=dict(zip(prep.drivers, prep.x_sd.tolist())),
+        outcome_mean=prep.y_mean, outcome_sd=prep.y_sd, timings=timings,
+        cxkit_version=cx_version,
+    )
+    idata.attrs[CONFIG_ATTR] = json.dumps(_jsonable(config.model_dump()))
+    diagnostics = check_convergence(idata)
+    idata.attrs[DIAGNOSTICS_ATTR] = json.dumps(_jsonable(diagnostics))
+    if not diagnostics["passed"]:
+        if gate == "raise":
+            raise ConvergenceError(format_failures(diagnostics), diagnostics)
+        if gate == "warn":
+            warnings.warn(
+                "gate='warn': " + format_failures(diagnostics), RuntimeWarning, stacklevel=2
+            )
+    if prep.n_dropped:
+        warnings.warn(f"missing='drop': dropped {prep.n_dropped} rows with missing values "
+                      "(recorded in result.config.n_dropped)", UserWarning, stacklevel=2)
+    return DriverResult(idata, config, diagnostics)
