@@ -155,8 +155,35 @@ def sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def _expand(paths: list[Path]) -> list[Path]:
+    import glob
+
+    found: list[Path] = []
+    for p in paths:
+        if p.is_file():
+            found.append(p.resolve())
+        elif p.is_dir():
+            found.extend(sorted(q.resolve() for q in p.iterdir() if q.is_file()))
+        else:  # a glob pattern (several part files) or a file that is missing
+            found.extend(sorted(Path(q).resolve() for q in glob.glob(str(p)) if Path(q).is_file()))
+    return found
+
+
 def _referenced_files(yaml_path: Path) -> list[Path]:
-    """Files named anywhere in a sources YAML (relative to it), whatever its schema."""
+    """Data files and catalog a sources YAML reads.
+
+    Asks the ingest layer (which expands ``${VAR:-default}`` and knows the schema) and falls
+    back to every string in the YAML that names an existing path relative to it.
+    """
+    try:
+        from cxkit.ingest.config import load_sources
+
+        spec = load_sources(yaml_path)
+        paths = [spec.resolve(spec.catalog)]
+        paths += [spec.resolve(s.path) for s in spec.sources.values() if s.path]
+        return _expand(paths)
+    except Exception:  # noqa: BLE001 - not an ingest sources YAML: fall back to the walk
+        pass
     import yaml
 
     try:

@@ -166,3 +166,16 @@ def test_prepare_injects_parameters_without_executing(tmp_path):
     assert len(injected) == 1
     assert f'run_dir = "{tmp_path / "nbval" / "run"}"' in injected[0].source
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+def test_inputs_of_the_sample_run_include_every_data_file_and_the_catalog():
+    from cxkit.config import DATA_DIR, PARAMS_DIR
+
+    cfg = load_config(PARAMS_DIR / "sample.yaml")
+    files = runner.input_files(cfg, [])
+    assert cfg.source in files and PARAMS_DIR / "sources" / "sample.yaml" in files
+    assert PARAMS_DIR / "catalog" / "sample.yaml" in files
+    for name in ("customers", "orders", "deliveries", "tickets", "web_events", "surveys",
+                 "renewals"):
+        assert DATA_DIR / "sample" / f"{name}.csv" in files
+    assert len(files) == len(set(files))
