@@ -317,12 +317,8 @@ def run(params_path: str | Path, run_id: str | None = None, *,
     >>> run("params/sample.yaml", run_id="demo")  # doctest: +SKIP
     0
     """
-    import papermill
-
-    from cxkit.publish import package_versions, read_warnings
-    from cxkit.report import notebook_to_html
-
     try:
+        # validated before papermill/nbconvert load, so a bad YAML fails in a blink
         cfg = load_config(params_path)
         run_id = run_id or default_run_id()
         if not _RUN_ID.match(run_id) or run_id == "latest" or run_id.endswith(".failed"):
@@ -342,6 +338,11 @@ def run(params_path: str | Path, run_id: str | None = None, *,
     except (ConfigError, RunnerError) as exc:
         print(f"cxkit run: {exc}", file=sys.stderr)
         return 2
+
+    import papermill
+
+    from cxkit.publish import package_versions, read_warnings
+    from cxkit.report import notebook_to_html
 
     tmp.mkdir(parents=True, exist_ok=False)
     inputs = input_files(cfg, paths)
