@@ -31,8 +31,11 @@ dashboard: $(STAMP)
 sample: $(STAMP)
 	$(BIN)/cxkit simulate --seed 42 --out data/sample
 
+# Every benchmarks/bench_*.py script, in name order (see benchmarks/README.md).
 bench: $(STAMP)
-	@set -e; for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f; done
+	@set -e; shopt -s nullglob; files=(benchmarks/bench_*.py); \
+	if (( ! $${#files[@]} )); then echo "no benchmarks/bench_*.py found (see benchmarks/README.md)"; exit 1; fi; \
+	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f"; done
 
 venv: $(STAMP)
 
