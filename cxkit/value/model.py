@@ -4,14 +4,25 @@ Model (segment ``s``, score centred ``x = score - score_ref``)::
 
     retained_i     ~ Bernoulli(p_i),   logit p_i = a[s] + b[s] * x_i
     log(spend_i)   ~ Normal(c[s] + d[s] * x_i, sigma)        (retained customers, spend > 0)
-    a[s] = mu_a + tau_a * z_a[s]   (same non-centred form for b, c, d)
+    b[s] = mu_b + tau_b * z_b[s]   (non-centred slopes; same for d)
+    a[s] ~ Normal(mu_a, tau_a)     (centred intercepts; same for c, see below)
 
 Expected next-period revenue of a customer is ``P(retain) * E[spend]`` with the lognormal
 mean ``E[spend] = exp(c[s] + d[s] * x + sigma**2 / 2)``.
 
-``score_ref`` defaults to 7 for NPS (the passive/promoter boundary the simulator also uses),
+``score_ref`` defaults to 7 for NPS (where detractors end and passives start; the simulator uses it too),
 otherwise to the median score, so ``a`` and ``c`` are the typical customer's log-odds and
 log-spend and the priors below make sense on any score scale.
+
+Parametrisation: slopes non-centred, intercepts centred. Segment slopes are often nearly
+equal (small tau, where the non-centred form samples well). Segment *levels* are pinned by
+the data (log-spend posterior sd ~0.01, retention ~0.1 with hundreds of customers per
+segment) while segments really differ (tau ~0.5); there the non-centred form turns into a
+thin curved ridge in (mu, tau, z) (on the simulated sample with all four non-centred:
+R-hat 1.05, ESS 47 for ``tau_c``) and the centred form samples cleanly.
+With these choices the default fit (4 chains x 1,000) of the 2,000-customer simulated sample
+passes the gate (0 divergences, R-hat 1.002, ESS > 900); ``centered=()`` makes all four
+non-centred.
 
 Cost does not grow with customers: retention enters as binomial counts per (segment,
 score) cell, and log-spend through sufficient statistics. For a cell ``g`` with ``n_g``
@@ -21,7 +32,12 @@ into ``ybar_g ~ Normal(mu_g, sigma / sqrt(n_g))`` and ``SS_within ~ sigma**2 * c
 
 Priors (weakly informative, on the centred score): ``mu_a ~ Normal(0, 1.5)``,
 ``mu_b ~ Normal(0, 0.5)``, ``mu_c ~ Normal(mean log spend, 2)``, ``mu_d ~ Normal(0, 0.5)``,
-``tau_* ~ HalfNormal(0.5)``, ``sigma ~ HalfNormal(1)``. Override through ``priors=``.
+``tau_a, tau_c ~ HalfNormal(0.5)``, ``tau_b, tau_d ~ Gamma(4, 3 / 0.025)`` (mode 0.025, mean
+0.033: slopes are per score point, and a between-segment spread of 0.1 log-odds or log-spend
+per NPS point is already large). The slope scales are zero-avoiding, as recommended for group
+scales with few groups (Chung et al. 2013): with a half-normal, the data (three plans, slopes
+measured to +-0.005) pushed ``tau_d`` to 0 and the sampler diverged in the funnel.
+``sigma ~ HalfNormal(1)``. Override through ``priors=``.
 """
 
 from __future__ import annotations
@@ -42,9 +58,12 @@ DEFAULT_PRIORS = {
     "mu_c_sigma": 2.0,
     "mu_d_sigma": 0.5,
     "tau_sigma": 0.5,
+    "tau_slope_mode": 0.025,
     "sigma_sigma": 1.0,
 }
 _PARAMS = ("a", "b", "c", "d")
+#: Parameters sampled in the centred form (see the module docstring).
+DEFAULT_CENTERED = ("a", "c")
 
 
 def default_score_ref(table: pd.DataFrame, score: str = "score") -> float:
@@ -110,7 +129,7 @@ def build_value_model(table: pd.DataFrame, *, score: str = "score", segment: str
     return _build(table, score=score, segment=segment, score_ref=score_ref, priors=priors)[0]
 
 
-def _build(table, *, score, segment, score_ref, priors):
+def _build(table, *, score, segment, score_ref, priors, centered=DEFAULT_CENTERED):
     import pymc as pm
 
     for col in (score, segment, "retained", "revenue_post"):
@@ -141,9 +160,17 @@ def _build(table, *, score, segment, score_ref, priors):
         hyper = {}
         for p, loc in zip(_PARAMS, (0.0, 0.0, float(y.mean()), 0.0)):
             mu = pm.Normal(f"mu_{p}", mu=loc, sigma=pri[f"mu_{p}_sigma"])
-            tau = pm.HalfNormal(f"tau_{p}", sigma=pri["tau_sigma"])
-            z = pm.Normal(f"z_{p}", 0.0, 1.0, dims="segment")
-            hyper[p] = pm.Deterministic(p, mu + tau * z, dims="segment")
+            if p in ("b", "d"):
+                # zero-avoiding (mode > 0): with few segments and well-measured slopes a
+                # half-normal lets tau -> 0 and mu, tau, z form a funnel (divergences)
+                tau = pm.Gamma(f"tau_{p}", alpha=4.0, beta=3.0 / pri["tau_slope_mode"])
+            else:
+                tau = pm.HalfNormal(f"tau_{p}", sigma=pri["tau_sigma"])
+            if p in centered:
+                hyper[p] = pm.Normal(p, mu=mu, sigma=tau, dims="segment")
+            else:
+                z = pm.Normal(f"z_{p}", 0.0, 1.0, dims="segment")
+                hyper[p] = pm.Deterministic(p, mu + tau * z, dims="segment")
         sigma = pm.HalfNormal("sigma", sigma=pri["sigma_sigma"])
 
         r_seg = ret["seg_idx"].to_numpy()
@@ -160,7 +187,7 @@ def _build(table, *, score, segment, score_ref, priors):
             # within-cell scatter identifies sigma; SS / sigma^2 ~ chi2(dof)
             pm.Gamma("log_spend_ss", alpha=dof / 2.0, beta=1.0 / (2.0 * sigma**2),
                      observed=float(cells["ss"].sum()))
-    meta = {"score_ref": score_ref, "segments": seg_labels, "priors": pri,
+    meta = {"score_ref": score_ref, "centered": list(centered), "segments": seg_labels, "priors": pri,
                       "n_customers": int(len(table)), "n_retained": n_ret,
                       "score_min": float(table[score].min()),
                       "score_max": float(table[score].max()),
@@ -208,7 +235,7 @@ class ValueResult:
         """Positions of ``segment_labels`` in the model's segments; unknown labels raise."""
         labels = np.asarray(segment_labels).astype(str)
         lookup = {s: i for i, s in enumerate(self.segments)}
-        unknown = sorted(set(labels) - set(lookup))
+        unknown = sorted(str(s) for s in set(labels) - set(lookup))
         if unknown:
             raise KeyError(f"segment label(s) {unknown[:5]} were not in the fitted data "
                            f"(column '{self.config['segment']}', known: {self.segments}).")
@@ -321,7 +348,8 @@ def _jsonable(obj):
 def fit_value_model(table: pd.DataFrame, *, score: str = "score", segment: str = "plan",
                     draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
                     gate: str = "raise", score_ref: float | None = None,
-                    priors: dict | None = None, cores: int | None = None) -> ValueResult:
+                    priors: dict | None = None, centered: tuple = DEFAULT_CENTERED,
+                    cores: int | None = None) -> ValueResult:
     """Fit retention and spend on the score with nutpie, then run the convergence gate.
 
     Parameters
@@ -341,6 +369,8 @@ def fit_value_model(table: pd.DataFrame, *, score: str = "score", segment: str =
         Centre of the score; default 7 for NPS, else the median.
     priors : dict, optional
         Overrides of ``DEFAULT_PRIORS``.
+    centered : tuple of str
+        Which of ``a, b, c, d`` use the centred form (default intercepts ``a, c``).
     cores : int, optional
         Parallel chains (default: nutpie's choice).
 
@@ -358,15 +388,18 @@ def fit_value_model(table: pd.DataFrame, *, score: str = "score", segment: str =
     if gate not in ("raise", "warn", "off"):
         raise ValueError(f"gate must be 'raise', 'warn' or 'off', got {gate!r}.")
     model, meta = _build(table, score=score, segment=segment, score_ref=score_ref,
-                         priors=priors)
+                         priors=priors, centered=tuple(centered))
     config = {"score": score, "segment": segment, "score_name": table.attrs.get("score_name"),
               "cutoff": table.attrs.get("cutoff"), "horizon_days": table.attrs.get("horizon_days"),
               "draws": draws, "tune": tune, "chains": chains, "seed": seed, "gate": gate,
               **meta}
     compiled = nutpie.compile_pymc_model(model)
     kwargs = {"cores": cores} if cores else {}
+    # low-rank mass matrix: with few segments and much data per segment, mu, tau and z are
+    # strongly (and nearly linearly) correlated; a diagonal mass matrix mixes them slowly
     idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
-                          progress_bar=False, save_warmup=False, **kwargs)
+                          progress_bar=False, save_warmup=False,
+                          low_rank_modified_mass_matrix=True, target_accept=0.95, **kwargs)
     idata.attrs["cxkit_value_config"] = json.dumps(config, default=str)
     result = ValueResult(idata=idata, config=config)
     if gate != "off":
