@@ -106,8 +106,8 @@ class _Run:
             if isinstance(eng, DuckDBEngine):
                 raw_tables[n] = eng.con.table(raws[n].table)
             else:
-                raw_tables[n] = eng.register_arrow(f"raw_{n}", reader.execute(
-                    f'SELECT * FROM "{raws[n].table}"').fetch_arrow_table())
+                raw_tables[n] = eng.register_arrow(f"raw_{n}", reader.sql(
+                    f'SELECT * FROM "{raws[n].table}"').to_arrow_table())
             bar.set_postfix_str(f"read {n}")
             bar.update()
         staged: dict[str, Staged] = {}

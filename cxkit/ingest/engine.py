@@ -141,8 +141,9 @@ class SparkEngine(Engine):
         self.con = ibis.pyspark.connect(session)
 
     def register_arrow(self, name, table):
-        df = table.to_pandas()
-        self.con.create_view(name, ibis.memtable(df, name=name + "_mem"), overwrite=True)
+        # Straight from Arrow (PySpark >= 4): a pandas detour (ibis.memtable) turns null
+        # text into the string "NaN" and lets Spark re-infer "true"/"false" as booleans.
+        self.session.createDataFrame(table).createOrReplaceTempView(name)
         return self.con.table(name)
 
     def materialize(self, expr, hint):

@@ -19,9 +19,16 @@ __all__ = ["blank_to_null", "parse_timestamp", "parse_number", "present", "json_
 _OFFSET = r"(Z|z|[+-][0-9][0-9](:?[0-9][0-9])?)$"
 
 
+@ibis.udf.scalar.builtin(name="trim")
+def _sql_trim(x: str) -> str:
+    """SQL ``trim(x)`` (spaces), spelled the same on DuckDB and Spark."""
+
+
 def blank_to_null(x: ibis.Value) -> ibis.Value:
     """Text with surrounding spaces removed; empty text becomes null."""
-    s = x.cast("string").strip()
+    # Not ibis' .strip(): on PySpark it compiles to TRIM('... \f' FROM x), and Spark reads
+    # '\f' as the letters \ and f, so "false" would lose its leading "f".
+    s = _sql_trim(x.cast("string"))
     return s.nullif("")
 
 
