@@ -110,7 +110,8 @@ def quadrant_summary(q: pd.DataFrame, *, revenue: str | None = None) -> pd.DataF
     Examples
     --------
     >>> t = pd.DataFrame({"score": [9, 9, 3], "revenue_pre": [100, 0, 300]})
-    >>> quadrant_summary(assign_quadrants(t, score_threshold=7))["n_customers"].tolist()
+    >>> q = assign_quadrants(t, score_threshold=7, revenue_threshold=50)
+    >>> quadrant_summary(q)["n_customers"].tolist()
     [1, 1, 1, 0]
     """
     if "quadrant" not in q.columns:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import pandas as pd
 
 #: Segment columns taken from ``customers`` when present (docs/ARCHITECTURE.md contract).
@@ -61,8 +60,8 @@ def default_cutoff(events: pd.DataFrame, horizon_days: int = 365) -> pd.Timestam
 
     Examples
     --------
-    >>> ev = pd.DataFrame({"event_ts": pd.to_datetime(["2024-01-01", "2025-06-30 13:00"],
-    ...                                              utc=True)})
+    >>> ev = pd.DataFrame({"event_ts": [pd.Timestamp("2024-01-01", tz="UTC"),
+    ...                                 pd.Timestamp("2025-06-30 13:00", tz="UTC")]})
     >>> default_cutoff(ev, horizon_days=180)
     Timestamp('2025-01-01 00:00:00+0000', tz='UTC')
     """

@@ -1,7 +1,6 @@
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
