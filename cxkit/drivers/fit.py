@@ -18,6 +18,7 @@ from cxkit.drivers.diagnostics import ConvergenceError, check_convergence, forma
 from cxkit.drivers.model import (
     Family,
     Parametrization,
+    Spread,
     _model_from_prepared,
     add_deterministics,
     choose_parametrization,
@@ -42,6 +43,7 @@ class DriverConfig(BaseModel):
     family: str
     priors: dict[str, dict]
     parametrization: str
+    spread: str = "shared"
     categories: list[Any] | None = None
     sampler: str = "nutpie"
     draws: int = 1000
@@ -308,6 +310,7 @@ def fit_drivers(
     priors: dict | None = None,
     categories: Sequence | None = None,
     parametrization: Parametrization = "auto",
+    spread: Spread = "shared",
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -323,7 +326,7 @@ def fit_drivers(
 
     Parameters
     ----------
-    data, outcome, drivers, segments, family, priors, categories, missing, parametrization
+    data, outcome, drivers, segments, family, priors, categories, missing, parametrization, spread
         As in :func:`cxkit.drivers.build_driver_model`.
     draws, tune, chains, seed, target_accept
         Sampler settings (per chain).
@@ -356,7 +359,7 @@ def fit_drivers(
                         categories=categories, missing=missing)
     merged = merge_priors(priors)
     resolved = choose_parametrization(prep, parametrization)
-    model = _model_from_prepared(prep, merged, resolved)
+    model = _model_from_prepared(prep, merged, resolved, spread)
     prep_s = time.perf_counter() - t0
     cores = cores or min(chains, os.cpu_count() or 1)
     idata, timings = _sample(model, sampler=sampler, draws=draws, tune=tune, chains=chains,
@@ -373,7 +376,7 @@ def fit_drivers(
         cx_version = "unknown"
     config = DriverConfig(
         outcome=outcome, drivers=prep.drivers, segments=prep.segments, family=family,
-        priors=priors_to_dict(merged), parametrization=resolved, categories=prep.categories,
+        priors=priors_to_dict(merged), parametrization=resolved, spread=spread, categories=prep.categories,
         sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed,
         target_accept=target_accept, gate=gate, missing=missing, n_rows=prep.n_rows,
         n_dropped=prep.n_dropped, n_cells=prep.n_cells, segment_labels=prep.segment_labels,

@@ -1,0 +1,175 @@
+"""Benchmark the driver model (issue #4, criterion 9).
+
+1. Scale: 1,000,000 simulated responses, 10 drivers, 20 segments, gaussian family. Times
+   ``fit_drivers`` end to end (data reduction, model build, nutpie compile, sampling with the
+   default 4 chains x (1000 tune + 1000 draws)) and checks the convergence gate.
+   Target: at most 30 s on 2 cores.
+2. Speed-up at 20,000 rows: the same hierarchical model written naively (one likelihood
+   term per respondent, default ``pm.sample``) against ``fit_drivers``. Target: >= 10x.
+
+The naive side is expensive (NOTES.md: 679 s at 20k rows x 8 drivers x 12 segments), so
+``--naive-draws/--naive-tune/--naive-chains`` shrink it. The ratio is then computed per
+sampler iteration, so both sides are compared at the same amount of work:
+
+    naive_equiv = naive_setup_s + naive_sampling_s * fast_iterations / naive_iterations
+    speed-up    = naive_equiv / fast_total_s
+
+with iterations = chains x (tune + draws) and setup = model build + compile/initialisation
+(for ``pm.sample`` the whole call is counted as sampling, which flatters the naive side's
+setup share only when it is scaled down: the ratio printed is then conservative).
+
+Usage::
+
+    .venv/bin/python benchmarks/drivers.py                    # both parts, full size
+    .venv/bin/python benchmarks/drivers.py --part scale
+    .venv/bin/python benchmarks/drivers.py --part speedup --naive-draws 200 --naive-tune 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# Run from a checkout without relying on how (or whether) cxkit was pip-installed.
+sys.path.insert(0, str(ROOT))
+
+DRIVERS = {
+    "rating_product": 0.6, "rating_delivery": 0.4, "rating_app": 0.2, "rating_price": 0.3,
+    "rating_support": 0.25, "rating_returns": 0.15, "gap_delivery": -0.25, "gap_refund": -0.1,
+    "had_support_ticket": -0.5, "had_promo": 0.2,
+}
+
+
+def _data(n: int, n_segments: int, seed: int):
+    from cxkit.simulate import simulate_responses
+
+    return simulate_responses(n, n_segments=n_segments, drivers=DRIVERS, family="gaussian",
+                              seed=seed)
+
+
+def run_scale(n: int, n_segments: int, seed: int) -> dict:
+    from cxkit.drivers import fit_drivers
+
+    df, _ = _data(n, n_segments, seed)
+    t0 = time.perf_counter()
+    result = fit_drivers(df, outcome="y", drivers=list(DRIVERS), segments="segment", gate="off",
+                         seed=seed)
+    total = time.perf_counter() - t0
+    d = result.diagnostics
+    out = {"part": "scale", "rows": n, "drivers": len(DRIVERS), "segments": n_segments,
+           "chains": result.config.chains, "draws": result.config.draws, "tune": result.config.tune,
+           "parametrization": result.config.parametrization, "fit_s": round(total, 2),
+           "timings": {k: round(v, 2) for k, v in result.config.timings.items()},
+           "gate_passed": d["passed"], "max_r_hat": d["max_r_hat"], "min_ess_bulk": d["min_ess_bulk"],
+           "min_ess_tail": d["min_ess_tail"], "divergences": d["divergences"], "min_bfmi": d["min_bfmi"],
+           "target_s": 30, "met": bool(total <= 30 and d["passed"])}
+    return out
+
+
+def naive_model(df, drivers, segments="segment"):
+    """The same hierarchy and priors, one likelihood term per respondent (the slow way)."""
+    import numpy as np
+    import pymc as pm
+
+    x = df[drivers].to_numpy(float)
+    z = (x - x.mean(0)) / x.std(0)
+    y = df["y"].to_numpy(float)
+    ys = (y - y.mean()) / y.std()
+    seg_codes, seg_labels = df[segments].factorize(sort=True)
+    coords = {"segment": list(seg_labels), "driver": drivers, "obs_id": np.arange(len(df))}
+    with pm.Model(coords=coords) as model:
+        mu = pm.Normal("mu_beta_std", 0, 1, dims="driver")
+        tau = pm.HalfNormal("tau_beta", 0.5)
+        zb = pm.Normal("beta_std_z", 0, 1, dims=("segment", "driver"))
+        beta = mu + tau * zb
+        alpha = pm.Normal("alpha_std", 0, 1.5, dims="segment")
+        sigma = pm.HalfNormal("sigma_std", 1)
+        eta = alpha[seg_codes] + (beta[seg_codes] * z).sum(axis=1)
+        pm.Normal("y", eta, sigma, observed=ys, dims="obs_id")
+    return model
+
+
+def run_speedup(n: int, n_segments: int, seed: int, naive_draws: int, naive_tune: int,
+                naive_chains: int | None) -> dict:
+    import pymc as pm
+
+    from cxkit.drivers import fit_drivers
+
+    df, _ = _data(n, n_segments, seed)
+    t0 = time.perf_counter()
+    fast = fit_drivers(df, outcome="y", drivers=list(DRIVERS), segments="segment", gate="off",
+                       seed=seed)
+    fast_s = time.perf_counter() - t0
+    c = fast.config
+    fast_iter = c.chains * (c.tune + c.draws)
+
+    t0 = time.perf_counter()
+    model = naive_model(df, list(DRIVERS))
+    setup_s = time.perf_counter() - t0
+    kwargs = {"draws": naive_draws, "tune": naive_tune, "random_seed": seed, "progressbar": False}
+    if naive_chains:
+        kwargs["chains"] = naive_chains
+    t0 = time.perf_counter()
+    with model:
+        idata = pm.sample(**kwargs)
+    naive_sampling_s = time.perf_counter() - t0
+    n_chains = idata.posterior.sizes["chain"]
+    naive_iter = n_chains * (naive_tune + naive_draws)
+    naive_equiv = setup_s + naive_sampling_s * fast_iter / naive_iter
+    return {"part": "speedup", "rows": n, "drivers": len(DRIVERS), "segments": n_segments,
+            "fast_s": round(fast_s, 2), "fast_iterations": fast_iter,
+            "fast_gate_passed": fast.diagnostics["passed"],
+            "naive_setup_s": round(setup_s, 2), "naive_sampling_s": round(naive_sampling_s, 2),
+            "naive_chains": n_chains, "naive_draws": naive_draws, "naive_tune": naive_tune,
+            "naive_iterations": naive_iter, "naive_equivalent_s": round(naive_equiv, 2),
+            "speedup": round(naive_equiv / fast_s, 1), "target": 10,
+            "met": bool(naive_equiv / fast_s >= 10)}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--part", choices=["scale", "speedup", "all"], default="all")
+    p.add_argument("--rows", type=int, default=1_000_000, help="rows for the scale part")
+    p.add_argument("--speedup-rows", type=int, default=20_000)
+    p.add_argument("--segments", type=int, default=20)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--naive-draws", type=int, default=1000)
+    p.add_argument("--naive-tune", type=int, default=1000)
+    p.add_argument("--naive-chains", type=int, default=None,
+                   help="default: pm.sample's own default (max(2, cores))")
+    p.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = p.parse_args(argv)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+
+    print(f"# driver benchmark: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
+          "(a shared machine inflates every time below)", flush=True)
+    results = []
+    if args.part in ("scale", "all"):
+        r = run_scale(args.rows, args.segments, args.seed)
+        results.append(r)
+        print(json.dumps(r), flush=True)
+        print(f"scale: {r['rows']:,} rows x {r['drivers']} drivers x {r['segments']} segments: "
+              f"fit {r['fit_s']} s (target <= 30 s), gate {'passed' if r['gate_passed'] else 'FAILED'}",
+              flush=True)
+    if args.part in ("speedup", "all"):
+        r = run_speedup(args.speedup_rows, args.segments, args.seed, args.naive_draws,
+                        args.naive_tune, args.naive_chains)
+        results.append(r)
+        print(json.dumps(r), flush=True)
+        print(f"speed-up at {r['rows']:,} rows: {r['speedup']}x (naive {r['naive_equivalent_s']} s "
+              f"equivalent for {r['fast_iterations']} iterations vs fast {r['fast_s']} s; "
+              f"target >= 10x)", flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0 if all(r["met"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
