@@ -110,6 +110,10 @@ class _Run:
                     f'SELECT * FROM "{raws[n].table}"').to_arrow_table())
             bar.set_postfix_str(f"read {n}")
             bar.update()
+        if isinstance(eng, DuckDBEngine):
+            # Row numbers are fixed now; later steps need no input order, and DuckDB runs
+            # them faster and leaner without preserving it.
+            eng.raw.execute("SET preserve_insertion_order=false")
         staged: dict[str, Staged] = {}
         for n in names:
             staged[n] = stage_source(eng, spec, self.catalog, n, raws[n], raw_tables, self.as_of)
@@ -126,7 +130,7 @@ class _Run:
         self.exprs = {
             "events": events,
             "customers": customers,
-            "journeys": journeys_table(events, customers, segments) if events is not None else None,
+            "journeys": journeys_table(events, customers, segments, eng) if events is not None else None,
             "gaps": gaps,
             "responses": responses_table(spec, finals, self.catalog, gaps, customers, segments),
         }

@@ -63,6 +63,14 @@ class Engine:
     def epoch_ms(self, x: ibis.Expr) -> ibis.Expr:
         raise NotImplementedError
 
+    def ordered_collect(self, value: ibis.Value, order_by: list[ibis.Value]) -> ibis.Value:
+        """Aggregate ``value`` into an array ordered by ``order_by`` (all ascending).
+        Default: collect structs led by the sort keys, sort the array, keep the value
+        (Spark has no ordered collect)."""
+        keys = {f"k{i}": k for i, k in enumerate(order_by)}
+        arr = ibis.struct({**keys, "v": value}).collect().sort()
+        return arr.map(lambda x: x.v)
+
     def to_pandas(self, expr: ibis.Expr) -> pd.DataFrame:
         return self.con.to_pandas(expr)
 
@@ -110,6 +118,10 @@ class DuckDBEngine(Engine):
 
     def epoch_ms(self, x):
         return _duck_epoch_ms(x).cast(UTC_TS)
+
+    def ordered_collect(self, value, order_by):
+        # One ordered aggregate, no sort of collected arrays.
+        return value.collect(order_by=order_by)
 
     def to_parquet(self, expr, path):
         sql = self.con.compile(expr)

@@ -197,13 +197,19 @@ def stage_source(engine: Engine, spec: SourcesSpec, catalog: Catalog, name: str,
     if dd:
         dup_col = ",".join(src.dedupe_on or src.event_id or []) or None
         t = t.mutate(_ok=t._reason.isnull(), **{f"_d{i}": d for i, d in enumerate(dd)})
-        w = ibis.window(group_by=[t._ok] + [t[f"_d{i}"] for i in range(len(dd))],
-                        order_by=[t._fidx, t._row])
-        t = t.mutate(_rn=ibis.row_number().over(w))
-        dup = t._ok & (t._rn > 0)
+        t = t.mutate(_pos=t._fidx.cast("int64") * 10**12 + t._row.cast("int64"))
+        # Keys seen more than once, with the position of their first row: a hash
+        # aggregate over the key columns only, much cheaper than a window sorting whole rows.
+        ok = t.filter(t._ok)
+        g = ok.group_by(**{f"_g{i}": ok[f"_d{i}"] for i in range(len(dd))}).aggregate(
+            _first=ok._pos.min(), _n=ok._pos.count())
+        g = g.filter(g._n > 1).drop("_n")
+        j = t.left_join(g, [t[f"_d{i}"] == g[f"_g{i}"] for i in range(len(dd))])
+        t = j.select(*t.columns, _first=j._first)
+        dup = t._ok & t._first.notnull() & (t._pos != t._first)
         t = t.mutate(_reason=ibis.cases((dup, "duplicate_event"), else_=t._reason),
                      _rcol=ibis.cases((dup, ibis.literal(dup_col, "string")), else_=t._rcol))
-        t = t.drop("_ok", "_rn", *[f"_d{i}" for i in range(len(dd))])
+        t = t.drop("_ok", "_pos", "_first", *[f"_d{i}" for i in range(len(dd))])
     unmapped = [c for c in raw.columns if c not in used]
     t = engine.materialize(t, f"stage_{name}")
     return Staged(name, index, src, raw, t, unmapped)

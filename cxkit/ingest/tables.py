@@ -148,23 +148,21 @@ def customers_table(spec: SourcesSpec, finals, ident: Identity, events: ibis.Tab
     return out
 
 
-def journeys_table(events: ibis.Table, customers: ibis.Table, segments: list[str]) -> ibis.Table:
-    """Per-customer ordered journey: counts, first/last time, touchpoint and stage sequences."""
+def journeys_table(events: ibis.Table, customers: ibis.Table, segments: list[str],
+                   engine: Engine) -> ibis.Table:
+    """Per-customer ordered journey: counts, first/last time, touchpoint and stage sequences
+    (``stage_sequence`` collapses consecutive repeats: awareness, purchase, ...)."""
     # Anonymous events (no customer) have no journey.
-    events = events.filter(events.customer_id.notnull())
-    order = [events.event_ts, events.source, events.source_row]
-    w = ibis.window(group_by=events.customer_id, order_by=order)
-    e = events.mutate(_prev=events.stage.lag().over(w))
-    # Ties in time are broken by source and row so both engines order identically; the
-    # sequence is sorted as structs because Spark has no ordered collect.
-    item = ibis.struct({"t": e.event_ts, "s": e.source, "r": e.source_row, "tp": e.touchpoint,
-                        "st": e.stage})
-    e = e.mutate(_item=item, _new=e._prev.isnull() | (e._prev != e.stage))
+    e = events.filter(events.customer_id.notnull())
+    # Ties in time are broken by source and row so both engines order identically.
+    item = ibis.struct({"tp": e.touchpoint, "st": e.stage})
     agg = e.group_by("customer_id").aggregate(
         n_events=e.event_id.count(), first_ts=e.event_ts.min(), last_ts=e.event_ts.max(),
-        _all=e._item.collect(), _st=e._item.collect(where=e._new))
-    agg = agg.mutate(touchpoint_sequence=agg._all.sort().map(lambda x: x.tp),
-                     stage_sequence=agg._st.sort().map(lambda x: x.st)).drop("_all", "_st")
+        _all=engine.ordered_collect(item, [e.event_ts, e.source, e.source_row]))
+    stages = agg._all.map(lambda x: x.st)
+    agg = agg.mutate(
+        touchpoint_sequence=agg._all.map(lambda x: x.tp),
+        stage_sequence=stages.filter(lambda x, i: (i == 0) | (x != stages[i - 1]))).drop("_all")
     seg = customers.select(_c="customer_id", **{c: c for c in segments})
     j = agg.left_join(seg, agg.customer_id == seg._c)
     return j.select("customer_id", "n_events", "first_ts", "last_ts", "stage_sequence",
