@@ -1,0 +1,196 @@
+"""fit_drivers and DriverResult: plumbing on one short real fit, the gate, and recovery."""
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cxkit.drivers.fit as fit_module
+from cxkit.drivers import ConvergenceError, DriverResult, fit_drivers
+from cxkit.simulate import simulate_responses
+
+SMALL = ["rating_product", "rating_app", "gap_delivery", "had_support_ticket"]
+
+
+def test_result_layout_and_config(short_fit, small_gaussian):
+    data, _ = small_gaussian
+    post = short_fit.idata.posterior
+    assert post["beta"].dims == ("chain", "draw", "segment", "driver")
+    assert list(post["segment"].values) == ["S1", "S2", "S3"]
+    assert list(post["driver"].values) == SMALL
+    assert post["mu_beta"].dims == ("chain", "draw", "driver")
+    c = short_fit.config
+    assert (c.n_rows, c.n_dropped, c.family, c.parametrization) == (800, 0, "gaussian", "non_centered")
+    assert c.driver_means["rating_app"] == pytest.approx(data["rating_app"].mean())
+    assert c.driver_sds["gap_delivery"] == pytest.approx(data["gap_delivery"].std(ddof=0))
+    saved = json.loads(short_fit.idata.attrs[fit_module.CONFIG_ATTR])
+    assert saved["drivers"] == SMALL and saved["priors"]["tau_beta"]["kind"] == "halfnormal"
+    # Short chains: the gate was off, the numbers say it would have failed.
+    assert short_fit.diagnostics["passed"] is False
+    assert short_fit.diagnostics["min_ess_bulk"] < 400
+
+
+def test_summary_is_tidy_per_segment_and_driver(short_fit):
+    table = short_fit.summary()
+    assert list(table.columns) == ["segment", "driver", "mean", "sd", "hdi_3%", "hdi_97%",
+                                   "r_hat", "ess_bulk", "ess_tail"]
+    assert len(table) == 3 * 4
+    assert (table["hdi_3%"] < table["mean"]).all() and (table["mean"] < table["hdi_97%"]).all()
+    row = table.query("segment == 'S2' and driver == 'rating_app'").iloc[0]
+    assert row["mean"] == pytest.approx(
+        float(short_fit.idata.posterior["beta"].sel(segment="S2", driver="rating_app").mean()))
+    pop = short_fit.summary("mu_beta")
+    assert (pop["segment"] == "(all)").all() and len(pop) == 4
+
+
+def test_expected_outcome_is_alpha_plus_x_beta_and_scenarios_difference(short_fit, small_gaussian):
+    data, _ = small_gaussian
+    rows = data.iloc[:50]
+    base = short_fit.expected_outcome(rows, max_samples=100)
+    assert base.shape == (100, 50)
+    np.testing.assert_array_equal(base, short_fit.expected_outcome(rows, max_samples=100))
+    idx = short_fit._draw_index(100)
+    alpha = short_fit._flat("alpha", idx)
+    beta = short_fit._flat("beta", idx)
+    seg = rows["segment"].map({"S1": 0, "S2": 1, "S3": 2}).to_numpy()
+    manual = alpha[:, seg] + np.einsum("sik,ik->si", beta[:, seg], rows[SMALL].to_numpy(float))
+    np.testing.assert_allclose(base, manual)
+    shifted = short_fit.expected_outcome(rows.assign(rating_app=rows["rating_app"] + 1), max_samples=100)
+    np.testing.assert_allclose(shifted - base, beta[:, seg, 1])
+    # Predictions sit on the outcome's scale: mean near the data's mean.
+    assert short_fit.expected_outcome(data).mean() == pytest.approx(data["y"].mean(), abs=0.2)
+
+
+def test_expected_outcome_rejects_unknown_segments(short_fit, small_gaussian):
+    data, _ = small_gaussian
+    with pytest.raises(ValueError, match=r"segment\(s\) \['S9'\] were not in the data"):
+        short_fit.expected_outcome(data.iloc[:3].assign(segment="S9"))
+
+
+def test_save_load_round_trip(short_fit, small_gaussian, tmp_path):
+    data, _ = small_gaussian
+    out = short_fit.save(tmp_path / "drivers")
+    assert {p.name for p in out.iterdir()} == {"idata.nc", "config.json", "summary.parquet"}
+    loaded = DriverResult.load(out)
+    assert loaded.config == short_fit.config
+    assert loaded.diagnostics["min_ess_bulk"] == pytest.approx(short_fit.diagnostics["min_ess_bulk"])
+    np.testing.assert_array_equal(loaded.idata.posterior["beta"].values,
+                                  short_fit.idata.posterior["beta"].values)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "summary.parquet"), short_fit.summary())
+    np.testing.assert_array_equal(loaded.expected_outcome(data.iloc[:5]),
+                                  short_fit.expected_outcome(data.iloc[:5]))
+    assert "outcome" in json.loads(loaded.idata.attrs[fit_module.CONFIG_ATTR])
+    with pytest.raises(FileNotFoundError, match="DriverResult.save"):
+        DriverResult.load(tmp_path / "nowhere")
+
+
+@pytest.fixture
+def replay_short_fit(short_fit, monkeypatch):
+    """Swap sampling for the short fit's draws: gate wiring tests without compiling."""
+    free = [v for v in short_fit.idata.posterior.data_vars
+            if v in ("mu_beta_std", "tau_beta", "beta_std_z", "alpha_std", "sigma_std")]
+
+    def fake_sample(model, **kwargs):
+        import arviz as az
+
+        idata = az.InferenceData(posterior=short_fit.idata.posterior[free].copy(),
+                                 sample_stats=short_fit.idata.sample_stats.copy())
+        return idata, {"sample_s": 0.0}
+
+    monkeypatch.setattr(fit_module, "_sample", fake_sample)
+
+
+def test_gate_raise_and_warn_on_a_failing_fit(replay_short_fit, small_gaussian):
+    data, _ = small_gaussian
+    kwargs = dict(outcome="y", drivers=SMALL, segments="segment", parametrization="non_centered")
+    with pytest.raises(ConvergenceError, match=r"ess_bulk: min \d+ <= 400") as err:
+        fit_drivers(data, **kwargs)
+    assert err.value.diagnostics["passed"] is False
+    with pytest.warns(RuntimeWarning, match="gate='warn'"):
+        result = fit_drivers(data, gate="warn", **kwargs)
+    assert result.diagnostics["passed"] is False and result.config.gate == "warn"
+
+
+def test_missing_drop_is_recorded_not_silent(replay_short_fit, small_gaussian):
+    data, _ = small_gaussian
+    data = data.copy()
+    data.loc[[0, 1], "gap_delivery"] = np.nan
+    with pytest.warns(UserWarning, match="dropped 2 rows"):
+        result = fit_drivers(data, outcome="y", drivers=SMALL, segments="segment", gate="off",
+                             missing="drop", parametrization="non_centered")
+    assert (result.config.n_rows, result.config.n_dropped) == (798, 2)
+
+
+def test_deliberately_bad_model_trips_the_gate():
+    """Two copies of one driver: only their sum is identified, and with a few tuning steps
+    the sampler cannot explore the ridge, so the gate must refuse the fit."""
+    data, _ = simulate_responses(400, n_segments=2, drivers={"rating_app": 0.5}, seed=5)
+    data["rating_app_copy"] = data["rating_app"]
+    with pytest.raises(ConvergenceError) as err:
+        fit_drivers(data, outcome="y", drivers=["rating_app", "rating_app_copy"],
+                    segments="segment", draws=100, tune=20, chains=2, seed=2)
+    message = str(err.value)
+    assert "failed the convergence gate" in message and "<= 400" in message
+    assert err.value.diagnostics["min_ess_bulk"] < 400
+
+
+# ---- parameter recovery on cxkit simulate data (issue #4, criterion 7) -----------------
+# Sign threshold: 0.1 outcome sd; for log-odds the latent logistic sd (pi / sqrt 3).
+LOGISTIC_SD = np.pi / np.sqrt(3)
+
+
+@pytest.mark.slow
+def test_recovers_gaussian_effects(recovery):
+    truth_table, assert_recovered = recovery
+    data, truth = simulate_responses(3000, n_segments=4, family="gaussian", seed=3)
+    result = fit_drivers(data, outcome="y", drivers=truth["drivers"], segments="segment", seed=1)
+    assert result.diagnostics["passed"]
+    assert_recovered(truth_table(result, truth), 0.1 * data["y"].std())
+    assert float(result.idata.posterior["sigma"].mean()) == pytest.approx(truth["sigma"], rel=0.05)
+
+
+@pytest.mark.slow
+def test_recovers_two_level_gaussian_effects(recovery):
+    truth_table, assert_recovered = recovery
+    data, truth = simulate_responses(4000, n_segments=3, family="gaussian", seed=4,
+                                     two_levels=True)
+    result = fit_drivers(data, outcome="y", drivers=truth["drivers"],
+                         segments=["segment", "subsegment"], seed=1)
+    assert result.diagnostics["passed"]
+    assert result.idata.posterior["beta_level1"].dims[2:] == ("level1", "driver")
+    assert set(result.config.segment_labels) == set(truth["segments"])
+    assert_recovered(truth_table(result, truth), 0.1 * data["y"].std())
+
+
+@pytest.mark.slow
+def test_recovers_bernoulli_effects(recovery):
+    truth_table, assert_recovered = recovery
+    drivers = {"rating_product": 0.6, "rating_delivery": 0.4, "rating_price": 0.3,
+               "had_support_ticket": -0.5}
+    data, truth = simulate_responses(3000, n_segments=4, drivers=drivers, family="bernoulli",
+                                     seed=6)
+    result = fit_drivers(data, outcome="y", drivers=list(drivers), segments="segment",
+                         family="bernoulli", seed=1, draws=600, tune=600)
+    assert result.diagnostics["passed"]
+    assert result.config.n_cells < len(data)  # identical rows were collapsed into counts
+    assert_recovered(truth_table(result, truth), 0.1 * LOGISTIC_SD)
+    p = result.expected_outcome(data, max_samples=200)
+    assert p.mean() == pytest.approx(data["y"].mean(), abs=0.03)
+
+
+@pytest.mark.slow
+def test_recovers_ordinal_effects(recovery):
+    truth_table, assert_recovered = recovery
+    drivers = {"rating_product": 0.6, "rating_delivery": 0.4, "had_support_ticket": -0.5}
+    data, truth = simulate_responses(2000, n_segments=4, drivers=drivers, family="ordinal",
+                                     seed=7)
+    result = fit_drivers(data, outcome="y", drivers=list(drivers), segments="segment",
+                         family="ordinal", seed=1, draws=600, tune=600)
+    assert result.diagnostics["passed"]
+    assert result.config.categories == [0, 1, 2, 3, 4]
+    assert_recovered(truth_table(result, truth), 0.1 * LOGISTIC_SD)
+    expected = result.expected_outcome(data, max_samples=200)
+    assert expected.min() >= 0 and expected.max() <= 4
+    assert expected.mean() == pytest.approx(data["y"].mean(), abs=0.1)
