@@ -387,6 +387,7 @@ def add_deterministics(posterior, prep: PreparedData, parametrization: str):
     if prep.level1_labels is not None:
         b1 = post["beta_level1_std"] if centered else (
             post["mu_beta_std"] + post["tau_beta"] * post["beta_level1_std_z"])
+        b1 = b1.transpose("chain", "draw", "level1", "driver")
         parent = xr.DataArray(prep.parent_idx, dims="segment")
         b = post["beta_std"] if centered else (
             b1.isel(level1=parent).drop_vars("level1", errors="ignore")
