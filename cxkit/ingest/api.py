@@ -130,7 +130,7 @@ class _Run:
         self.exprs = {
             "events": events,
             "customers": customers,
-            "journeys": journeys_table(events, customers, segments, eng) if events is not None else None,
+            "journeys": journeys_table(events, customers, segments, eng, self.catalog) if events is not None else None,
             "gaps": gaps,
             "responses": responses_table(spec, finals, self.catalog, gaps, customers, segments),
         }

@@ -302,4 +302,6 @@ def classify(engine: Engine, s: Staged, ident: Identity) -> ibis.Table:
                            else_=a._reason),
         _rcol=ibis.cases(((ok & a._conf) | orphan, ibis.literal(key_col)), else_=a._rcol),
     ).drop("_conf")
-    return engine.materialize(a, f"final_{s.name}")
+    # Not materialised: a join against the (small) identity maps is cheaper to repeat for
+    # each output than a third full copy of a large source is to keep in memory.
+    return a

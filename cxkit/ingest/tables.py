@@ -149,20 +149,19 @@ def customers_table(spec: SourcesSpec, finals, ident: Identity, events: ibis.Tab
 
 
 def journeys_table(events: ibis.Table, customers: ibis.Table, segments: list[str],
-                   engine: Engine) -> ibis.Table:
+                   engine: Engine, catalog: Catalog) -> ibis.Table:
     """Per-customer ordered journey: counts, first/last time, touchpoint and stage sequences
     (``stage_sequence`` collapses consecutive repeats: awareness, purchase, ...)."""
     # Anonymous events (no customer) have no journey.
     e = events.filter(events.customer_id.notnull())
-    # Ties in time are broken by source and row so both engines order identically.
-    item = ibis.struct({"tp": e.touchpoint, "st": e.stage})
+    # One ordered aggregate (the expensive part at scale); stages are derived from the
+    # touchpoint list.  Ties in time break by source and row so engines agree.
     agg = e.group_by("customer_id").aggregate(
         n_events=e.event_id.count(), first_ts=e.event_ts.min(), last_ts=e.event_ts.max(),
-        _all=engine.ordered_collect(item, [e.event_ts, e.source, e.source_row]))
-    stages = agg._all.map(lambda x: x.st)
-    agg = agg.mutate(
-        touchpoint_sequence=agg._all.map(lambda x: x.tp),
-        stage_sequence=stages.filter(lambda x, i: (i == 0) | (x != stages[i - 1]))).drop("_all")
+        touchpoint_sequence=engine.ordered_collect(e.touchpoint, [e.event_ts, e.source, e.source_row]))
+    stage = {k: v.stage for k, v in catalog.touchpoints.items()}
+    stages = agg.touchpoint_sequence.map(lambda x: x.substitute(stage))
+    agg = agg.mutate(stage_sequence=stages.filter(lambda x, i: (i == 0) | (x != stages[i - 1])))
     seg = customers.select(_c="customer_id", **{c: c for c in segments})
     j = agg.left_join(seg, agg.customer_id == seg._c)
     return j.select("customer_id", "n_events", "first_ts", "last_ts", "stage_sequence",
