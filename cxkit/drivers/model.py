@@ -29,11 +29,12 @@ Parametrization = Literal["auto", "centered", "non_centered"]
 Spread = Literal["shared", "per_driver"]
 SEGMENT_SEP = "|"
 
-# "auto" switches to the centred hierarchy once every segment has this many rows per
-# model coefficient: then the data pin each segment's effects far more tightly than the
-# between-segment spread, and the non-centred form turns into a narrow ridge that makes
-# NUTS take long trajectories. Bernoulli/ordinal rows carry less information each.
-_CENTRED_ROWS_PER_COEF = {"gaussian": 100, "bernoulli": 400, "ordinal": 200}
+# "auto" switches to the centred hierarchy once the typical (median) segment has this many
+# rows per model coefficient: then the data pin each segment's effects more tightly than
+# the between-segment spread, and the non-centred form turns into a narrow curved ridge
+# (simulated 20k rows x 10 drivers x 20 segments: non-centred R-hat 1.014, centred passed).
+# Bernoulli/ordinal rows carry less information each, so they need more.
+_CENTRED_ROWS_PER_COEF = {"gaussian": 50, "bernoulli": 400, "ordinal": 200}
 
 
 @dataclass
@@ -280,7 +281,12 @@ def choose_parametrization(prep: PreparedData, parametrization: Parametrization 
     if parametrization != "auto":
         return parametrization
     need = _CENTRED_ROWS_PER_COEF[prep.family] * (len(prep.drivers) + 1)
-    return "centered" if prep.segment_counts.min() >= need else "non_centered"
+    if prep.level1_labels is not None:
+        # Cells vary around their level-1 group by less than groups vary, so the data must
+        # be that much more informative before centring pays (two-level simulation with
+        # 500 rows per cell: centred R-hat 1.32, non-centred passed).
+        need *= 4
+    return "centered" if np.median(prep.segment_counts) >= need else "non_centered"
 
 
 def _hierarchical(name, mean, scale, dims, centered):
@@ -480,7 +486,7 @@ def build_driver_model(
         ``"raise"`` (default) names the columns with missing values; ``"drop"`` drops those rows.
     parametrization
         ``"non_centered"`` (best with few rows per segment), ``"centered"`` (best with many),
-        or ``"auto"`` (picks by the smallest segment's row count per coefficient).
+        or ``"auto"`` (picks by the median segment's row count per coefficient).
     spread
         ``"shared"`` (default): one between-segment sd ``tau_beta`` for all (standardised)
         driver effects, well identified even with 4 segments; ``"per_driver"``: one per
