@@ -96,7 +96,8 @@ class _Run:
                 for step in e.chain:
                     lookups[step.source] += [step.key, step.value]
         names = list(spec.sources)
-        bar = tqdm(total=2 * len(names) + 2, desc="ingest", unit="step", disable=not self.progress,
+        # delay: the bar appears only on inputs that take a while.
+        bar = tqdm(total=2 * len(names) + 2, desc="ingest", unit="step", disable=not self.progress, delay=5,
                    leave=False)
         raws, raw_tables = {}, {}
         for n in names:

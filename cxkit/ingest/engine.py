@@ -47,6 +47,7 @@ class Engine:
 
     name = "base"
     con: ibis.BaseBackend
+    cache_classified = False  # materialise each source's classified rows?
 
     def tmp_name(self, hint: str) -> str:
         return f"_cx_{hint}_{next(_counter)}"
@@ -137,6 +138,7 @@ class SparkEngine(Engine):
     transformation after that runs in Spark."""
 
     name = "pyspark"
+    cache_classified = True
 
     def __init__(self, session=None):
         if session is None:

@@ -302,6 +302,7 @@ def classify(engine: Engine, s: Staged, ident: Identity) -> ibis.Table:
                            else_=a._reason),
         _rcol=ibis.cases(((ok & a._conf) | orphan, ibis.literal(key_col)), else_=a._rcol),
     ).drop("_conf")
-    # Not materialised: a join against the (small) identity maps is cheaper to repeat for
-    # each output than a third full copy of a large source is to keep in memory.
-    return a
+    # DuckDB: not materialised, a join against the (small) identity maps is cheaper to
+    # repeat per output than a third full copy of a large source.  Spark: cached, or every
+    # output re-plans the whole lineage (the driver ran out of heap without it).
+    return engine.materialize(a, f"final_{s.name}") if engine.cache_classified else a
