@@ -14,9 +14,10 @@ sampler iteration, so both sides are compared at the same amount of work:
     naive_equiv = naive_setup_s + naive_sampling_s * fast_iterations / naive_iterations
     speed-up    = naive_equiv / fast_total_s
 
-with iterations = chains x (tune + draws) and setup = model build + compile/initialisation
-(for ``pm.sample`` the whole call is counted as sampling, which flatters the naive side's
-setup share only when it is scaled down: the ratio printed is then conservative).
+with iterations = chains x (tune + draws), setup = the naive model build (``pm.sample``'s
+own compile and initialisation count as sampling). Scaling a short naive run up tends to
+overstate it (early tuning has the longest trajectories), so the raw wall-time ratio is
+printed too: with the naive side doing fewer iterations it is a lower bound.
 
 Usage::
 
@@ -128,7 +129,8 @@ def run_speedup(n: int, n_segments: int, seed: int, naive_draws: int, naive_tune
             "naive_setup_s": round(setup_s, 2), "naive_sampling_s": round(naive_sampling_s, 2),
             "naive_chains": n_chains, "naive_draws": naive_draws, "naive_tune": naive_tune,
             "naive_iterations": naive_iter, "naive_equivalent_s": round(naive_equiv, 2),
-            "speedup": round(naive_equiv / fast_s, 1), "target": 10,
+            "speedup": round(naive_equiv / fast_s, 1),
+            "raw_ratio_lower_bound": round((setup_s + naive_sampling_s) / fast_s, 1), "target": 10,
             "met": bool(naive_equiv / fast_s >= 10)}
 
 
@@ -164,7 +166,8 @@ def main(argv=None) -> int:
         print(json.dumps(r), flush=True)
         print(f"speed-up at {r['rows']:,} rows: {r['speedup']}x (naive {r['naive_equivalent_s']} s "
               f"equivalent for {r['fast_iterations']} iterations vs fast {r['fast_s']} s; "
-              f"target >= 10x)", flush=True)
+              f"raw ratio {r['raw_ratio_lower_bound']}x with the naive side doing "
+              f"{r['naive_iterations']} iterations; target >= 10x)", flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))
