@@ -146,6 +146,9 @@ class SparkEngine(Engine):
 
             session = (SparkSession.builder.master("local[2]").appName("cxkit-ingest")
                        .config("spark.ui.enabled", "false")
+                       # Read only when this call starts the JVM (an existing session keeps
+                       # its own).  The default 1g is tight for the analyser on wide plans.
+                       .config("spark.driver.memory", "2g")
                        .config("spark.sql.session.timeZone", "UTC")
                        .config("spark.sql.shuffle.partitions", "4")
                        .getOrCreate())
@@ -161,9 +164,13 @@ class SparkEngine(Engine):
         return self.con.table(name)
 
     def materialize(self, expr, hint):
+        # Computed now and cut from its lineage: a SQL view (even a cached one) is parsed
+        # and analysed again wherever it is referenced, so plans over views over views grow
+        # with every step and the analyser ran the driver out of heap.  A checkpointed
+        # DataFrame is a leaf to every later plan.
         name = self.tmp_name(hint)
-        self.con.create_view(name, expr, overwrite=True)
-        self.session.table(name).cache()
+        df = self.session.sql(self.con.compile(expr)).localCheckpoint(eager=True)
+        df.createOrReplaceTempView(name)
         return self.con.table(name)
 
     def local_to_utc(self, ts, zone):
