@@ -20,7 +20,7 @@ run: $(STAMP)
 test: $(STAMP)
 	rm -rf build/nbval
 	$(BIN)/python -c "from cxkit.runner import prepare; prepare('params/smoke.yaml', 'build/nbval')"
-	$(BIN)/python -m pytest tests build/nbval --nbval-lax --nbval-current-env -q
+	$(BIN)/python -m pytest tests build/nbval --nbval-lax --nbval-current-env -q --durations=15
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=.

@@ -54,8 +54,10 @@ class DriversSection(_Section):
     segments: list[str] = Field(default_factory=list)
     draws: int = Field(1000, gt=0)
     tune: int = Field(1000, gt=0)
-    chains: int = Field(2, gt=0)
+    chains: int = Field(4, gt=0)
     seed: int = 42
+    parametrization: Literal["auto", "centered", "non_centered"] = "auto"  # hierarchy form
+    target_accept: float = Field(0.8, gt=0, lt=1)  # NUTS step-size target; raise on divergences
     allow_failed_gate: bool = False  # True: publish despite a failed convergence gate, flagged
 
 

@@ -73,6 +73,7 @@ def notebook_parameters(cfg: RunConfig, notebook: str, run_dir: str | Path) -> d
         params |= {"outcome": d.outcome, "family": d.family, "drivers": list(d.drivers),
                    "segments": list(d.segments), "draws": d.draws, "tune": d.tune,
                    "chains": d.chains, "seed": d.seed,
+                   "parametrization": d.parametrization, "target_accept": d.target_accept,
                    "allow_failed_gate": d.allow_failed_gate,
                    "olist_sources": str(o.sources) if o else "",
                    "olist_outcome": o.outcome if o else "review_score",

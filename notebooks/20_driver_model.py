@@ -32,6 +32,8 @@ draws: int = 1000  # posterior draws per chain
 tune: int = 1000  # tuning steps per chain
 chains: int = 2  # MCMC chains (R-hat needs at least 2)
 seed: int = 42  # random seed for sampling
+parametrization: str = "auto"  # auto, centered or non_centered hierarchy
+target_accept: float = 0.8  # NUTS target acceptance; raise it when the fit diverges
 allow_failed_gate: bool = False  # True: keep a fit that fails the convergence gate, flagged
 olist_sources: str = ""  # sources YAML of the Olist sample; empty skips the Olist section
 olist_outcome: str = "review_score"  # Olist outcome (1-5 stars)
@@ -92,6 +94,7 @@ az.summary(prior, group="prior", var_names=["mu_beta"], kind="stats", hdi_prob=0
 # %%
 result = cxd.fit_drivers(responses, outcome=outcome, drivers=drivers, segments=segments,
                          family=family, draws=draws, tune=tune, chains=chains, seed=seed,
+                         parametrization=parametrization, target_accept=target_accept,
                          gate=GATE)
 flag_failed_gate(RUN_DIR, result.diagnostics, model="drivers")
 result.save(model_dir(RUN_DIR, "drivers"))
@@ -144,7 +147,7 @@ if RUN_OLIST:
     olist_result = cxd.fit_drivers(olist, outcome=olist_outcome, drivers=olist_drivers,
                                    segments=olist_segments, family=olist_family, draws=draws,
                                    tune=tune, chains=chains, seed=seed, gate=GATE,
-                                   missing="drop")
+                                   target_accept=target_accept, missing="drop")
     flag_failed_gate(RUN_DIR, olist_result.diagnostics, model="olist drivers")
     olist_result.save(model_dir(RUN_DIR, "olist_drivers"))
 

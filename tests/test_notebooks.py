@@ -27,8 +27,10 @@ def code_cells(nb):
 def test_size_and_cell_length(notebook):
     path, nb = notebook
     assert 15 <= len(nb.cells) <= 30, f"{path.name}: {len(nb.cells)} cells"
+    # The parameters cell is a list of documented literals, not logic: it may run longer.
     long = [(i, len(c.source.splitlines())) for i, c in enumerate(nb.cells)
-            if c.cell_type == "code" and len(c.source.splitlines()) > MAX_LINES]
+            if c.cell_type == "code" and len(c.source.splitlines()) > MAX_LINES
+            and "parameters" not in c.metadata.get("tags", [])]
     assert not long, f"{path.name}: cells over {MAX_LINES} lines (index, lines): {long}"
 
 
