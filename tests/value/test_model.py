@@ -45,7 +45,7 @@ def test_sufficient_statistics_match_per_customer_likelihood():
     """logp differences between two points equal the per-customer likelihood's (+ prior)."""
     table = _fake_table()
     model, meta = _build(table, score="score", segment="plan", score_ref=None, priors=None,
-                         centered=())
+                         centered=(), hierarchical=True)
     assert meta["n_retention_cells"] <= 22  # 2 plans x 11 scores, not 300 rows
     loglik = _naive_logp_fn(table)
     like = model.compile_fn(model.observedlogp, point_fn=True)
@@ -65,8 +65,19 @@ def test_sufficient_statistics_match_per_customer_likelihood():
     assert abs(n1 - n2) > 1  # the points really differ
 
 
-def test_default_centering_is_intercepts():
+def test_default_form_is_segment_levels_with_shared_slopes():
     model = build_value_model(_fake_table(), segment="plan")
+    free = {v.name for v in model.free_RVs}
+    assert free == {"a", "c", "mu_b", "mu_d", "sigma"}
+    b = model["b"].eval({model["mu_b"]: np.array(0.3)})
+    d = model["d"].eval({model["mu_d"]: np.array(-0.1)})
+    assert b.tolist() == [0.3, 0.3] and d.tolist() == [-0.1, -0.1]  # one slope per plan
+
+
+def test_hierarchical_form_centres_intercepts():
+    table = _fake_table()
+    model, _ = _build(table, score="score", segment="plan", score_ref=None, priors=None,
+                      hierarchical=True)
     free = {v.name for v in model.free_RVs}
     assert {"a", "c", "z_b", "z_d"} <= free and "z_a" not in free and "b" not in free
 
@@ -178,7 +189,10 @@ def test_recovers_simulated_retention_and_spend_effects(tmp_path):
     pop = s[s["segment"].isna()].set_index("parameter")
     for name, true in [("mu_b", truth["retention"]["r_nps"]), ("mu_d", truth["spend"]["s_nps"]),
                        ("sigma", truth["spend"]["sigma"])]:
-        assert pop.loc[name, "hdi_low"] < true < pop.loc[name, "hdi_high"], name
+        # within 3 posterior sd: a 94% HDI per parameter would miss one of three ~17% of
+        # the time under a correct model; 3 sd misses ~0.3% each
+        z = (pop.loc[name, "mean"] - true) / pop.loc[name, "sd"]
+        assert abs(z) < 3, (name, pop.loc[name, "mean"], pop.loc[name, "sd"], true)
     c = s[s["parameter"] == "c"].set_index("segment")
     for plan, true in truth["spend"]["s0"].items():
         assert abs(c.loc[plan, "mean"] - true) < 0.05, plan
