@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from cxkit.ingest.config import Catalog, SourcesSpec, load_catalog, load_sources
@@ -18,7 +19,7 @@ from cxkit.ingest.errors import ConfigError
 from cxkit.ingest.pipeline import Staged, classify, resolve_identity, stage_source
 from cxkit.ingest.readers import read_source, required_columns
 from cxkit.ingest.report import IngestReport, SourceReport
-from cxkit.ingest.tables import (customers_table, events_table, gaps_table, journeys_table,
+from cxkit.ingest.tables import (customers_table, events_table, gaps_table, journeys_parts, journeys_table,
                                  quarantine_frame, responses_table)
 
 __all__ = ["IngestResult", "ingest", "run_ingest", "load_ingest", "TABLES"]
@@ -135,6 +136,11 @@ class _Run:
             "gaps": gaps,
             "responses": responses_table(spec, finals, self.catalog, gaps, customers, segments),
         }
+        self.journeys_fast = None
+        if isinstance(eng, DuckDBEngine) and events is not None:
+            stage = {k: v.stage for k, v in self.catalog.touchpoints.items()}
+            head, seq = journeys_parts(events, customers, segments)
+            self.journeys_fast = lambda: eng.journeys_arrow(head, seq, stage)
         self.quarantine = quarantine_frame(eng, finals, {})
         self.report = self._report(finals, ident)
         bar.update()
@@ -205,7 +211,10 @@ def ingest(sources: Path | str | SourcesSpec, *, engine: str | Engine = "duckdb"
         run = _Run(spec, eng, progress).build()
         out = {}
         for name, expr in run.exprs.items():
-            out[name] = _empty(name) if expr is None else _tidy(eng.to_pandas(expr))
+            if name == "journeys" and run.journeys_fast is not None:
+                out[name] = _tidy(run.journeys_fast().to_pandas())
+            else:
+                out[name] = _empty(name) if expr is None else _tidy(eng.to_pandas(expr))
         out["quarantine"] = run.quarantine
         _finish(run.report, {k: len(v) for k, v in out.items()}, run.t0)
         return IngestResult(**out, report=run.report)
@@ -254,6 +263,8 @@ def run_ingest(sources: Path, out: Path, *, engine: str = "duckdb", progress: bo
             path = out / f"{name}.parquet"
             if expr is None:
                 _empty(name).to_parquet(path, index=False)
+            elif name == "journeys" and run.journeys_fast is not None:
+                pq.write_table(run.journeys_fast(), path)
             else:
                 eng.to_parquet(expr, path)
             sizes[name] = int(duckdb.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0])

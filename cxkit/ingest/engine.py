@@ -14,7 +14,9 @@ from pathlib import Path
 import ibis
 import ibis.expr.datatypes as dt
 import pandas as pd
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["Engine", "DuckDBEngine", "SparkEngine", "make_engine", "UTC_TS"]
 
@@ -127,6 +129,56 @@ class DuckDBEngine(Engine):
     def to_parquet(self, expr, path):
         sql = self.con.compile(expr)
         self.raw.execute(f"COPY ({sql}) TO '{path}' (FORMAT PARQUET)")
+
+    def arrow(self, expr: ibis.Table) -> pa.Table:
+        return self.raw.sql(self.con.compile(expr)).to_arrow_table()
+
+    def journeys_arrow(self, head: ibis.Table, seq: ibis.Table, stage: dict[str, str]) -> pa.Table:
+        """Journeys with their sequences built in Arrow from one sorted scan.
+
+        ``head``: one row per customer (no sequences), ``seq``: ``customer_id, touchpoint``
+        of the events ordered by customer then journey order.  DuckDB's list aggregates
+        (ordered or not) cost 8-12 s on 10M events, its per-element lambdas more; a sort
+        plus offsets computed here cost a fraction.  Same values as the Ibis
+        :func:`~cxkit.ingest.tables.journeys_table` (which Spark runs).
+        """
+        h = self.arrow(head.order_by("customer_id"))
+        s = self.arrow(seq)
+        cust = s["customer_id"].combine_chunks()
+        tp = s["touchpoint"].combine_chunks().dictionary_encode()
+        n = len(cust)
+        if n:
+            runs = pc.run_end_encode(cust)
+            ends = np.asarray(runs.run_ends, dtype=np.int64)
+            run_ids = runs.values
+        else:
+            ends, run_ids = np.zeros(0, np.int64), pa.array([], pa.string())
+        offsets = np.concatenate([[0], ends])
+        tp_idx = np.asarray(tp.indices, dtype=np.int64)
+        names = tp.dictionary.to_pylist()
+        stages = sorted({stage.get(x, x) for x in names})
+        code = np.array([stages.index(stage.get(x, x)) for x in names], dtype=np.int64)
+        st = code[tp_idx] if n else np.zeros(0, np.int64)
+        new = np.ones(n, dtype=bool)
+        if n:
+            new[1:] = st[1:] != st[:-1]
+            new[offsets[:-1]] = True  # each customer's first event opens a stage
+        st_offsets = np.concatenate([[0], np.cumsum(new)])[offsets]
+        tp_list = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()),
+                                           tp.dictionary.take(pa.array(tp_idx)))
+        st_list = pa.ListArray.from_arrays(pa.array(st_offsets, pa.int32()),
+                                           pa.array(stages, pa.string()).take(pa.array(st[new])))
+        hc = h["customer_id"].combine_chunks()
+        if not hc.equals(run_ids):
+            # Customers whose events all lack a touchpoint have no sequence (null).
+            idx = pc.index_in(hc, value_set=run_ids)
+            tp_list, st_list = tp_list.take(idx), st_list.take(idx)
+        cols = {c: h[c] for c in h.column_names}
+        out = {c: cols[c] for c in ("customer_id", "n_events", "first_ts", "last_ts")}
+        out["stage_sequence"] = st_list
+        out["touchpoint_sequence"] = tp_list
+        out.update({c: cols[c] for c in h.column_names if c not in out})
+        return pa.table(out)
 
     def close(self):
         self.con.disconnect()

@@ -194,24 +194,31 @@ def stage_source(engine: Engine, spec: SourcesSpec, catalog: Catalog, name: str,
         dd = []
     else:
         dd = [t._key, t._ts, t._tp]
-    if dd:
-        dup_col = ",".join(src.dedupe_on or src.event_id or []) or None
-        t = t.mutate(_ok=t._reason.isnull(), **{f"_d{i}": d for i, d in enumerate(dd)})
-        t = t.mutate(_pos=t._fidx.cast("int64") * 10**12 + t._row.cast("int64"))
-        # Keys seen more than once, with the position of their first row: a hash
-        # aggregate over the key columns only, much cheaper than a window sorting whole rows.
-        ok = t.filter(t._ok)
-        g = ok.group_by(**{f"_g{i}": ok[f"_d{i}"] for i in range(len(dd))}).aggregate(
-            _first=ok._pos.min(), _n=ok._pos.count())
-        g = g.filter(g._n > 1).drop("_n")
-        j = t.left_join(g, [t[f"_d{i}"] == g[f"_g{i}"] for i in range(len(dd))])
-        t = j.select(*t.columns, _first=j._first)
-        dup = t._ok & t._first.notnull() & (t._pos != t._first)
-        t = t.mutate(_reason=ibis.cases((dup, "duplicate_event"), else_=t._reason),
-                     _rcol=ibis.cases((dup, ibis.literal(dup_col, "string")), else_=t._rcol))
-        t = t.drop("_ok", "_pos", "_first", *[f"_d{i}" for i in range(len(dd))])
     unmapped = [c for c in raw.columns if c not in used]
-    t = engine.materialize(t, f"stage_{name}")
+    if not dd:
+        return Staged(name, index, src, raw, engine.materialize(t, f"stage_{name}"), unmapped)
+    dup_col = ",".join(src.dedupe_on or src.event_id or []) or None
+    t = t.mutate(**{f"_d{i}": d for i, d in enumerate(dd)})
+    # Parsed once: the duplicate search below reads the table twice.
+    t = engine.materialize(t, f"parsed_{name}")
+    pos = t._fidx.cast("int64") * 10**12 + t._row.cast("int64")
+    # Keys seen more than once, with the position of their first row: a hash aggregate
+    # over the key columns only, much cheaper than a window sorting whole rows.  The
+    # result is small (duplicates are rare), so applying it below is a cheap probe.
+    ok = t.filter(t._reason.isnull()).mutate(_pos=pos)
+    g = ok.group_by(**{f"_g{i}": ok[f"_d{i}"] for i in range(len(dd))}).aggregate(
+        _first=ok._pos.min(), _n=ok._pos.count())
+    g = engine.materialize(g.filter(g._n > 1).drop("_n"), f"dups_{name}")
+    j = t.left_join(g, [t[f"_d{i}"] == g[f"_g{i}"] for i in range(len(dd))])
+    t = j.select(*t.columns, _first=j._first)
+    dup = t._reason.isnull() & t._first.notnull() & (pos != t._first)
+    t = t.mutate(_reason=ibis.cases((dup, "duplicate_event"), else_=t._reason),
+                 _rcol=ibis.cases((dup, ibis.literal(dup_col, "string")), else_=t._rcol))
+    t = t.drop("_first", *[f"_d{i}" for i in range(len(dd))])
+    # DuckDB: left as an expression (a probe against the small duplicate table per use
+    # is cheaper than another full copy of the source); Spark: checkpointed.
+    if engine.cache_classified:
+        t = engine.materialize(t, f"stage_{name}")
     return Staged(name, index, src, raw, t, unmapped)
 
 

@@ -19,7 +19,7 @@ from cxkit.ingest.parse import blank_to_null, json_object
 from cxkit.ingest.pipeline import Identity, Staged
 
 __all__ = ["events_table", "gaps_table", "customers_table", "journeys_table",
-           "responses_table", "quarantine_frame", "EVENT_COLUMNS", "GAP_COLUMNS",
+           "responses_table", "journeys_parts", "quarantine_frame", "EVENT_COLUMNS", "GAP_COLUMNS",
            "QUARANTINE_COLUMNS"]
 
 EVENT_COLUMNS = ["event_id", "customer_id", "event_ts", "source", "touchpoint", "stage",
@@ -160,12 +160,30 @@ def journeys_table(events: ibis.Table, customers: ibis.Table, segments: list[str
         n_events=e.event_id.count(), first_ts=e.event_ts.min(), last_ts=e.event_ts.max(),
         touchpoint_sequence=engine.ordered_collect(e.touchpoint, [e.event_ts, e.source, e.source_row]))
     stage = {k: v.stage for k, v in catalog.touchpoints.items()}
-    stages = agg.touchpoint_sequence.map(lambda x: x.substitute(stage))
-    agg = agg.mutate(stage_sequence=stages.filter(lambda x, i: (i == 0) | (x != stages[i - 1])))
+    # Stages as a column first: the filter below reads the previous element, and with the
+    # mapping inlined there it was re-mapped per element (quadratic per customer).
+    agg = agg.mutate(_st=agg.touchpoint_sequence.map(lambda x: x.substitute(stage)))
+    agg = agg.mutate(stage_sequence=agg._st.filter(lambda x, i: (i == 0) | (x != agg._st[i - 1])))
     seg = customers.select(_c="customer_id", **{c: c for c in segments})
     j = agg.left_join(seg, agg.customer_id == seg._c)
     return j.select("customer_id", "n_events", "first_ts", "last_ts", "stage_sequence",
                     "touchpoint_sequence", *[j[c] for c in segments])
+
+
+def journeys_parts(events: ibis.Table, customers: ibis.Table,
+                   segments: list[str]) -> tuple[ibis.Table, ibis.Table]:
+    """The two scans the DuckDB journeys path assembles in Arrow: per-customer counts and
+    times with segments, and (customer, touchpoint) in journey order."""
+    e = events.filter(events.customer_id.notnull())
+    agg = e.group_by("customer_id").aggregate(
+        n_events=e.event_id.count(), first_ts=e.event_ts.min(), last_ts=e.event_ts.max())
+    seg = customers.select(_c="customer_id", **{c: c for c in segments})
+    j = agg.left_join(seg, agg.customer_id == seg._c)
+    head = j.select("customer_id", "n_events", "first_ts", "last_ts", *[j[c] for c in segments])
+    e = e.filter(e.touchpoint.notnull())
+    seq = e.select("customer_id", "touchpoint", "event_ts", "source", "source_row").order_by(
+        ["customer_id", "event_ts", "source", "source_row"])
+    return head, seq
 
 
 def responses_table(spec: SourcesSpec, finals, catalog: Catalog, gaps: ibis.Table | None,

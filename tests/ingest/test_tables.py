@@ -79,3 +79,25 @@ def test_customers_have_segments_cohort_and_linked_ids(world_result):
     assert list(c.loc["C1", "email"]) == ["a@x.com"]
     assert list(c.loc["C1", "device_id"]) == ["D1"]
     assert c.loc["C2", "device_id"] is None or len(c.loc["C2", "device_id"]) == 0
+
+
+def test_duckdb_arrow_journeys_equal_the_ibis_expression():
+    """The DuckDB path assembles sequences in Arrow; it must match the shared Ibis
+    expression (which Spark runs) row for row on the sample."""
+    from pathlib import Path
+
+    import pandas as pd
+    import pytest
+
+    from cxkit.ingest import api
+    from cxkit.ingest.engine import DuckDBEngine
+
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "data" / "sample" / "orders.csv").is_file():
+        pytest.skip("sample data missing: run `cxkit simulate`")
+    eng = DuckDBEngine()
+    run = api._Run(api.load_sources(root / "params" / "sources" / "sample.yaml"), eng, False).build()
+    fast = api._tidy(run.journeys_fast().to_pandas()).sort_values("customer_id", ignore_index=True)
+    ref = api._tidy(eng.to_pandas(run.exprs["journeys"])).sort_values("customer_id", ignore_index=True)
+    assert len(fast) > 100 and fast["stage_sequence"].map(len).max() > 1
+    pd.testing.assert_frame_equal(fast, ref)
