@@ -139,8 +139,8 @@ class _Run:
         self.journeys_fast = None
         if isinstance(eng, DuckDBEngine) and events is not None:
             stage = {k: v.stage for k, v in self.catalog.touchpoints.items()}
-            head, seq = journeys_parts(events, customers, segments)
-            self.journeys_fast = lambda: eng.journeys_arrow(head, seq, stage)
+            head, seq, seg = journeys_parts(events, customers, segments)
+            self.journeys_fast = lambda: eng.journeys_arrow(head, seq, seg, stage)
         self.quarantine = quarantine_frame(eng, finals, {})
         self.report = self._report(finals, ident)
         bar.update()

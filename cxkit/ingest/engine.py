@@ -9,6 +9,7 @@ epoch milliseconds, ordered list aggregation).
 from __future__ import annotations
 
 import itertools
+import tempfile
 from pathlib import Path
 
 import ibis
@@ -89,7 +90,7 @@ class DuckDBEngine(Engine):
 
     name = "duckdb"
 
-    def __init__(self, threads: int | None = None):
+    def __init__(self, threads: int | None = None, memory_limit: str = "2GB"):
         self.con = ibis.duckdb.connect()
         # Naive strings cast to TIMESTAMPTZ are read in the session zone: make it UTC so the
         # declared source timezone is the only thing deciding what a naive time means.
@@ -98,6 +99,11 @@ class DuckDBEngine(Engine):
         self.con.raw_sql("SET lambda_syntax='ENABLE_SINGLE_ARROW'")
         if threads:
             self.con.raw_sql(f"SET threads={int(threads)}")
+        # Bounded memory: DuckDB spills big sorts/joins to disk instead of growing (the
+        # default is 80% of RAM); spill files go to the system temp folder, never the cwd.
+        spill = Path(tempfile.gettempdir()) / "cxkit_duckdb"
+        self.con.raw_sql(f"SET temp_directory='{spill}'")
+        self.con.raw_sql(f"SET memory_limit='{memory_limit}'")
 
     @property
     def raw(self):
@@ -133,19 +139,26 @@ class DuckDBEngine(Engine):
     def arrow(self, expr: ibis.Table) -> pa.Table:
         return self.raw.sql(self.con.compile(expr)).to_arrow_table()
 
-    def journeys_arrow(self, head: ibis.Table, seq: ibis.Table, stage: dict[str, str]) -> pa.Table:
+    def journeys_arrow(self, head: ibis.Table, seq: ibis.Table, seg: ibis.Table,
+                       stage: dict[str, str]) -> pa.Table:
         """Journeys with their sequences built in Arrow from one sorted scan.
 
-        ``head``: one row per customer (no sequences), ``seq``: ``customer_id, touchpoint``
-        of the events ordered by customer then journey order.  DuckDB's list aggregates
-        (ordered or not) cost 8-12 s on 10M events, its per-element lambdas more; a sort
-        plus offsets computed here cost a fraction.  Same values as the Ibis
-        :func:`~cxkit.ingest.tables.journeys_table` (which Spark runs).
+        ``seq``: every event's ``customer_id, touchpoint, event_ts`` ordered by customer
+        then journey order; ``seg``: the customers' segments (``_c`` + segment columns);
+        ``head``: per-customer counts and times, needed only where ``seq`` has null times
+        or touchpoints.  DuckDB's list aggregates (ordered or not) cost 8-12 s on 10M
+        events and its per-element lambdas more; a sort plus offsets computed here cost a
+        fraction.  Same values as :func:`~cxkit.ingest.tables.journeys_table` (which Spark
+        runs; a test compares them).
         """
-        h = self.arrow(head.order_by("customer_id"))
         s = self.arrow(seq)
         cust = s["customer_id"].combine_chunks()
-        tp = s["touchpoint"].combine_chunks().dictionary_encode()
+        tp = s["touchpoint"].combine_chunks()
+        ts = s["event_ts"].combine_chunks()
+        simple = tp.null_count == 0 and ts.null_count == 0
+        if not simple:  # rare: sources without times or touchpoints; nulls are not in lists
+            keep = pc.is_valid(tp)
+            cust, tp = cust.filter(keep), tp.filter(keep)
         n = len(cust)
         if n:
             runs = pc.run_end_encode(cust)
@@ -154,8 +167,9 @@ class DuckDBEngine(Engine):
         else:
             ends, run_ids = np.zeros(0, np.int64), pa.array([], pa.string())
         offsets = np.concatenate([[0], ends])
-        tp_idx = np.asarray(tp.indices, dtype=np.int64)
-        names = tp.dictionary.to_pylist()
+        tpd = tp.dictionary_encode()
+        tp_idx = np.asarray(tpd.indices, dtype=np.int64)
+        names = tpd.dictionary.to_pylist()
         stages = sorted({stage.get(x, x) for x in names})
         code = np.array([stages.index(stage.get(x, x)) for x in names], dtype=np.int64)
         st = code[tp_idx] if n else np.zeros(0, np.int64)
@@ -165,19 +179,31 @@ class DuckDBEngine(Engine):
             new[offsets[:-1]] = True  # each customer's first event opens a stage
         st_offsets = np.concatenate([[0], np.cumsum(new)])[offsets]
         tp_list = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()),
-                                           tp.dictionary.take(pa.array(tp_idx)))
+                                           tpd.dictionary.take(pa.array(tp_idx)))
         st_list = pa.ListArray.from_arrays(pa.array(st_offsets, pa.int32()),
                                            pa.array(stages, pa.string()).take(pa.array(st[new])))
+        if simple:
+            # Sorted by time within each customer: first and last rows are min and max.
+            starts = pa.array(offsets[:-1])
+            h = pa.table({"customer_id": run_ids,
+                          "n_events": pa.array(np.diff(offsets), pa.int64()),
+                          "first_ts": ts.take(starts),
+                          "last_ts": ts.take(pa.array(ends - 1))})
+            sg = self.arrow(seg)
+            idx = pc.index_in(run_ids, value_set=sg["_c"].combine_chunks())
+            for c in sg.column_names[1:]:
+                h = h.append_column(c, sg[c].combine_chunks().take(idx))
+        else:
+            h = self.arrow(head.order_by("customer_id"))
         hc = h["customer_id"].combine_chunks()
         if not hc.equals(run_ids):
             # Customers whose events all lack a touchpoint have no sequence (null).
             idx = pc.index_in(hc, value_set=run_ids)
             tp_list, st_list = tp_list.take(idx), st_list.take(idx)
-        cols = {c: h[c] for c in h.column_names}
-        out = {c: cols[c] for c in ("customer_id", "n_events", "first_ts", "last_ts")}
+        out = {c: h[c] for c in ("customer_id", "n_events", "first_ts", "last_ts")}
         out["stage_sequence"] = st_list
         out["touchpoint_sequence"] = tp_list
-        out.update({c: cols[c] for c in h.column_names if c not in out})
+        out.update({c: h[c] for c in h.column_names if c not in out})
         return pa.table(out)
 
     def close(self):

@@ -171,19 +171,19 @@ def journeys_table(events: ibis.Table, customers: ibis.Table, segments: list[str
 
 
 def journeys_parts(events: ibis.Table, customers: ibis.Table,
-                   segments: list[str]) -> tuple[ibis.Table, ibis.Table]:
-    """The two scans the DuckDB journeys path assembles in Arrow: per-customer counts and
-    times with segments, and (customer, touchpoint) in journey order."""
+                   segments: list[str]) -> tuple[ibis.Table, ibis.Table, ibis.Table]:
+    """What the DuckDB journeys path assembles in Arrow: per-customer counts and times
+    with segments (used only when ``seq`` has null times or touchpoints), every event's
+    (customer, touchpoint, time) in journey order, and the customers' segments."""
     e = events.filter(events.customer_id.notnull())
     agg = e.group_by("customer_id").aggregate(
         n_events=e.event_id.count(), first_ts=e.event_ts.min(), last_ts=e.event_ts.max())
     seg = customers.select(_c="customer_id", **{c: c for c in segments})
     j = agg.left_join(seg, agg.customer_id == seg._c)
     head = j.select("customer_id", "n_events", "first_ts", "last_ts", *[j[c] for c in segments])
-    e = e.filter(e.touchpoint.notnull())
     seq = e.select("customer_id", "touchpoint", "event_ts", "source", "source_row").order_by(
         ["customer_id", "event_ts", "source", "source_row"])
-    return head, seq
+    return head, seq, seg
 
 
 def responses_table(spec: SourcesSpec, finals, catalog: Catalog, gaps: ibis.Table | None,
