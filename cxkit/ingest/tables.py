@@ -181,8 +181,8 @@ def journeys_parts(events: ibis.Table, customers: ibis.Table,
     seg = customers.select(_c="customer_id", **{c: c for c in segments})
     j = agg.left_join(seg, agg.customer_id == seg._c)
     head = j.select("customer_id", "n_events", "first_ts", "last_ts", *[j[c] for c in segments])
-    seq = e.select("customer_id", "touchpoint", "event_ts", "source", "source_row").order_by(
-        ["customer_id", "event_ts", "source", "source_row"])
+    # Unordered here: the engine sorts by customer_id, event_ts, source, source_row.
+    seq = e.select("customer_id", "touchpoint", "event_ts", "source", "source_row")
     return head, seq, seg
 
 
