@@ -90,9 +90,10 @@ value.plot_retention_curve(value_result);
 # Revenue change over the horizon, summed over customers, with its 94% HDI.
 
 # %%
-scenario_table = value.simulate_scenarios(driver_result, value_result, responses, table,
-                                          scenarios, seed=seed)
+scenario_table, scenario_draws = value.simulate_scenarios(
+    driver_result, value_result, responses, table, scenarios, seed=seed, return_draws=True)
 save_table(scenario_table, RUN_DIR, "scenarios")
+save_table(scenario_draws, RUN_DIR, "scenario_draws")  # the dashboard's what-if slider
 scenario_table
 
 # %%

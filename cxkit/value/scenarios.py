@@ -95,7 +95,8 @@ def _normalise(scenarios) -> list[dict]:
 
 def simulate_scenarios(driver_result, value_result, responses: pd.DataFrame,
                        table: pd.DataFrame, scenarios, *, seed: int = 0,
-                       max_samples: int = 1000, hdi_prob: float = 0.94) -> pd.DataFrame:
+                       max_samples: int = 1000, hdi_prob: float = 0.94,
+                       return_draws: bool = False):
     """Revenue change of shifting drivers, with a 94% HDI, ranked.
 
     Parameters
@@ -118,6 +119,9 @@ def simulate_scenarios(driver_result, value_result, responses: pd.DataFrame,
         Driver draws to use.
     hdi_prob : float
         Interval mass (0.94 as in the rest of cxkit).
+    return_draws : bool
+        Also return the posterior draws of each scenario's revenue change, tidy
+        (``scenario, draw, delta_revenue``): the dashboard's what-if slider reads them.
 
     Returns
     -------
@@ -154,7 +158,7 @@ def simulate_scenarios(driver_result, value_result, responses: pd.DataFrame,
     base_value = value_result._expected_value(scores, seg_idx, draw_idx=pair)
     baseline_total = float(base_value.sum(axis=1).mean())
 
-    rows = []
+    rows, draws = [], []
     for s in specs:
         shifted = latest.copy()
         col = shifted[s["driver"]].astype(float) + s["delta"]
@@ -171,6 +175,8 @@ def simulate_scenarios(driver_result, value_result, responses: pd.DataFrame,
         new_value = value_result._expected_value(scores[None, :] + d_score, seg_idx,
                                                  draw_idx=pair)
         d_rev = (new_value - base_value).sum(axis=1)
+        draws.append(pd.DataFrame({"scenario": s["name"], "draw": np.arange(len(d_rev)),
+                                   "delta_revenue": d_rev}))
         lo, hi = _hdi(d_rev, hdi_prob)
         mean = float(d_rev.mean())
         rows.append({
@@ -186,4 +192,8 @@ def simulate_scenarios(driver_result, value_result, responses: pd.DataFrame,
     out = out.sort_values(["rank", "scenario"], kind="mergesort").reset_index(drop=True)
     out.attrs.update({"baseline_revenue_mean": baseline_total, "n_customers": int(len(table)),
                       "n_draws": int(n_draws), "hdi_prob": hdi_prob, "seed": seed})
+    if return_draws:
+        tidy = (pd.concat(draws, ignore_index=True) if draws
+                else pd.DataFrame(columns=["scenario", "draw", "delta_revenue"]))
+        return out, tidy
     return out

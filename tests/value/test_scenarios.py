@@ -140,3 +140,19 @@ def test_bad_scenarios_explain_themselves(setup, stand_in_driver, value_result_f
     late.attrs["cutoff"] = "2023-01-01T00:00:00+00:00"
     with pytest.raises(ValueError, match="20 customer.* no response before the cutoff"):
         simulate_scenarios(drv, vr, responses, late, [{"driver": "gap_delivery", "delta": 1}])
+
+
+def test_draws_summarise_to_the_table(setup, stand_in_driver, value_result_factory):
+    responses, table, _ = setup
+    vr = value_result_factory(PARAMS, noise=0.1)
+    drv = stand_in_driver("gap_delivery", np.random.default_rng(3).normal(-0.5, 0.1, 300))
+    specs = [{"driver": "gap_delivery", "delta": -1, "name": "faster"},
+             {"driver": "gap_delivery", "delta": 1, "name": "slower"}]
+    out, draws = simulate_scenarios(drv, vr, responses, table, specs, return_draws=True)
+    assert list(draws.columns) == ["scenario", "draw", "delta_revenue"]
+    assert draws.groupby("scenario").size().to_dict() == {"faster": 300, "slower": 300}
+    by = out.set_index("scenario")
+    for name, d in draws.groupby("scenario"):
+        assert d["delta_revenue"].mean() == pytest.approx(by.loc[name, "delta_revenue_mean"])
+        assert (d["delta_revenue"] > 0).mean() == pytest.approx(by.loc[name, "p_positive"])
+    assert by.loc["faster", "delta_revenue_mean"] > 0 > by.loc["slower", "delta_revenue_mean"]
