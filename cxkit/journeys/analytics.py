@@ -16,6 +16,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from cxkit._checks import require_columns
+
 __all__ = [
     "STAGE_ORDER",
     "stage_funnel",
@@ -58,13 +60,9 @@ def _require(data: pd.DataFrame, columns: Iterable[str], table: str) -> None:
     """Raise a ValueError naming every required column that ``data`` lacks."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"{table} must be a pandas DataFrame, got {type(data).__name__}")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise ValueError(
-            f"{table} table is missing column(s) {missing}; it has {list(data.columns)}. "
-            f"Pass the `{table}` table written by cxkit.ingest (see docs/ARCHITECTURE.md) "
-            "or rename your columns to match."
-        )
+    require_columns(data, list(columns), table=table,
+                    hint=f"Pass the `{table}` table written by cxkit.ingest (see "
+                         "docs/ARCHITECTURE.md) or rename your columns to match.")
 
 
 def _check_level(level: str) -> None:

@@ -23,6 +23,8 @@ import warnings
 
 import pandas as pd
 
+from cxkit._checks import require_columns
+
 #: Segment columns taken from ``customers`` when present (docs/ARCHITECTURE.md contract).
 SEGMENT_COLUMNS = ("region", "channel", "plan", "cohort")
 #: Fewer retained customers than this and a retention / spend model is not identifiable.
@@ -33,12 +35,9 @@ TABLE_COLUMNS = ["customer_id", "score", "n_responses", "revenue_pre", "retained
 
 
 def _require(df: pd.DataFrame, cols: list[str], name: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise KeyError(
-            f"{name} table is missing column(s) {missing}; it has {list(df.columns)}. "
-            f"Pass the '{name}' output of cxkit ingest (schema in docs/ARCHITECTURE.md)."
-        )
+    require_columns(df, cols, table=name, error=KeyError,
+                    hint=f"Pass the '{name}' output of cxkit ingest (schema in "
+                         "docs/ARCHITECTURE.md).")
 
 
 def _to_utc(values: pd.Series, name: str) -> pd.Series:

@@ -1,0 +1,24 @@
+"""Input checks shared by the steps that read ingested tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+
+def require_columns(data: pd.DataFrame, columns: Iterable[str], *, table: str, hint: str,
+                    error: type[Exception] = ValueError) -> None:
+    """Raise ``error`` naming every column of ``columns`` that ``data`` lacks.
+
+    The message reads "<table> table is missing column(s) [...]; it has [...]. <hint>", so
+    the user sees what was expected, what was found and what to pass instead.
+
+    Examples
+    --------
+    >>> require_columns(pd.DataFrame({"a": [1]}), ["a"], table="events", hint="")
+    """
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise error(f"{table} table is missing column(s) {missing}; it has "
+                    f"{list(data.columns)}. {hint}")
