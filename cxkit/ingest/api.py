@@ -124,6 +124,12 @@ class _Run:
         ident = resolve_identity(eng, spec, staged)
         bar.update()
         finals = {n: (staged[n], classify(eng, staged[n], ident)) for n in names}
+        # The quarantine reads raw values back from the raw tables; after it and the
+        # report, the outputs read only the classified tables.
+        self.quarantine = quarantine_frame(eng, finals, {})
+        self.report = self._report(finals, ident)
+        if isinstance(eng, DuckDBEngine):
+            eng.drop_intermediates()
         cust_spec = spec.sources[spec.customers_source]
         segments = list(cust_spec.segments) + (["cohort"] if cust_spec.cohort else [])
         events = events_table(finals, self.catalog)
@@ -139,10 +145,9 @@ class _Run:
         self.journeys_fast = None
         if isinstance(eng, DuckDBEngine) and events is not None:
             stage = {k: v.stage for k, v in self.catalog.touchpoints.items()}
-            head, seq, seg = journeys_parts(events, customers, segments)
-            self.journeys_fast = lambda: eng.journeys_arrow(head, seq, seg, stage)
-        self.quarantine = quarantine_frame(eng, finals, {})
-        self.report = self._report(finals, ident)
+            seq, seg, head = journeys_parts(finals, events, customers, segments)
+            master = ident.maps[spec.identity.canonical]
+            self.journeys_fast = lambda: eng.journeys_arrow(seq, master, seg, head, stage)
         bar.update()
         bar.close()
         return self

@@ -67,6 +67,18 @@ class Engine:
     def epoch_ms(self, x: ibis.Expr) -> ibis.Expr:
         raise NotImplementedError
 
+    hash_function = ("xxhash64", "int64")  # Spark's 64-bit hash of any values
+
+    def row_hash(self, values: list[ibis.Value]) -> ibis.Value:
+        """A 64-bit hash of several values (equal values, equal hashes); used to find the
+        few candidate duplicates before comparing exact keys."""
+        s = ibis.struct({f"k{i}": v for i, v in enumerate(values)})
+        name, out = self.hash_function
+
+        def fn(x): ...
+
+        return ibis.udf.scalar.builtin(fn, name=name, signature=((s.type(),), out))(s)
+
     def ordered_collect(self, value: ibis.Value, order_by: list[ibis.Value]) -> ibis.Value:
         """Aggregate ``value`` into an array ordered by ``order_by`` (all ascending).
         Default: collect structs led by the sort keys, sort the array, keep the value
@@ -89,6 +101,7 @@ class DuckDBEngine(Engine):
     """Embedded DuckDB (the default): intermediate tables are in-memory temp tables."""
 
     name = "duckdb"
+    hash_function = ("hash", "uint64")
 
     def __init__(self, threads: int | None = None, memory_limit: str = "2GB"):
         self.con = ibis.duckdb.connect()
@@ -122,6 +135,16 @@ class DuckDBEngine(Engine):
         self.raw.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
         return self.con.table(name)
 
+    def drop_intermediates(self) -> None:
+        """Drop the raw and parsed copies of the sources once every source is classified
+        (memory for the output steps); classified tables and identity maps stay."""
+        rows = self.raw.execute(
+            "SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE temporary "
+            "UNION ALL SELECT view_name, 'VIEW' FROM duckdb_views() WHERE temporary").fetchall()
+        for name, kind in sorted(rows, key=lambda r: r[1] == "TABLE"):  # views first
+            if name.startswith(("_raw_", "_cx_parsed_", "_cx_dups_", "_cx_duphash_")):
+                self.raw.execute(f'DROP {kind} IF EXISTS "{name}"')
+
     def local_to_utc(self, ts, zone):
         return _duck_local_to_utc(zone, ts)
 
@@ -139,57 +162,65 @@ class DuckDBEngine(Engine):
     def arrow(self, expr: ibis.Table) -> pa.Table:
         return self.raw.sql(self.con.compile(expr)).to_arrow_table()
 
-    def journeys_arrow(self, head: ibis.Table, seq: ibis.Table, seg: ibis.Table,
-                       stage: dict[str, str]) -> pa.Table:
+    def journeys_arrow(self, seq: ibis.Table, master: ibis.Table, seg: ibis.Table,
+                       head: ibis.Table, stage: dict[str, str]) -> pa.Table:
         """Journeys with their sequences built in Arrow from one sorted scan.
 
-        ``seq``: every event's ``customer_id, touchpoint, event_ts, source, source_row``
-        (sorted here by customer, then journey order); ``seg``: the customers' segments (``_c`` + segment columns);
-        ``head``: per-customer counts and times, needed only where ``seq`` has null times
-        or touchpoints.  DuckDB's list aggregates (ordered or not) cost 8-12 s on 10M
-        events and its per-element lambdas more; a sort plus offsets computed here cost a
+        ``seq``: every kept event with a customer as ``_ci`` (the customer's integer
+        position in customer_id order), ``touchpoint``, ``event_ts``, ``_src`` (source
+        rank by name) and ``_row``; ``master``: ``_ci -> _mc`` (customer id); ``seg``: the
+        customers' segments (``_c`` + segment columns); ``head``: per-customer counts and
+        times, read only where ``seq`` has null times or touchpoints.  DuckDB's list
+        aggregates (ordered or not) cost 8-12 s on 10M events and sorting on text ids
+        twice what integers cost; a sort on integers plus offsets computed here cost a
         fraction.  Same values as :func:`~cxkit.ingest.tables.journeys_table` (which Spark
         runs; a test compares them).
         """
-        # Sort keys that are not fetched stay in DuckDB (less Arrow memory).
-        s = self.raw.sql(f"SELECT customer_id, touchpoint, event_ts FROM ({self.con.compile(seq)}) "
-                         "ORDER BY customer_id, event_ts, source, source_row").to_arrow_table()
-        cust = s["customer_id"].combine_chunks()
+        # Touchpoints come back dictionary-encoded (an ENUM of the catalog's names).
+        names = sorted(stage)
+        enum = "ENUM(" + ", ".join("'" + n.replace("'", "''") + "'" for n in names) + ")"
+        s = self.raw.sql(f"SELECT _ci, TRY_CAST(touchpoint AS {enum}) AS touchpoint, event_ts "
+                         f"FROM ({self.con.compile(seq)}) "
+                         "ORDER BY _ci, event_ts, _src, _row, touchpoint").to_arrow_table()
+        ci = np.asarray(s["_ci"].combine_chunks(), dtype=np.int64)
         tp = s["touchpoint"].combine_chunks()
         ts = s["event_ts"].combine_chunks()
+        del s
         simple = tp.null_count == 0 and ts.null_count == 0
         if not simple:  # rare: sources without times or touchpoints; nulls are not in lists
-            keep = pc.is_valid(tp)
-            cust, tp = cust.filter(keep), tp.filter(keep)
-        n = len(cust)
+            keep = np.asarray(pc.is_valid(tp))
+            ci, tp = ci[keep], tp.filter(pa.array(keep))
+        n = len(ci)
         if n:
-            runs = pc.run_end_encode(cust)
-            ends = np.asarray(runs.run_ends, dtype=np.int64)
-            run_ids = runs.values
+            starts = np.flatnonzero(np.concatenate([[True], ci[1:] != ci[:-1]]))
+            ends = np.concatenate([starts[1:], [n]])
+            run_ci = ci[starts]
         else:
-            ends, run_ids = np.zeros(0, np.int64), pa.array([], pa.string())
-        offsets = np.concatenate([[0], ends])
-        tpd = tp.dictionary_encode()
-        tp_idx = np.asarray(tpd.indices, dtype=np.int64)
-        names = tpd.dictionary.to_pylist()
-        stages = sorted({stage.get(x, x) for x in names})
-        code = np.array([stages.index(stage.get(x, x)) for x in names], dtype=np.int64)
+            starts = ends = run_ci = np.zeros(0, np.int64)
+        offsets = np.concatenate([starts, [n]])
+        tp_idx = np.asarray(tp.indices, dtype=np.int64)
+        dict_names = tp.dictionary.to_pylist()
+        stages = sorted({stage.get(x, x) for x in dict_names})
+        code = np.array([stages.index(stage.get(x, x)) for x in dict_names], dtype=np.int64)
         st = code[tp_idx] if n else np.zeros(0, np.int64)
         new = np.ones(n, dtype=bool)
         if n:
             new[1:] = st[1:] != st[:-1]
-            new[offsets[:-1]] = True  # each customer's first event opens a stage
+            new[starts] = True  # each customer's first event opens a stage
         st_offsets = np.concatenate([[0], np.cumsum(new)])[offsets]
         tp_list = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()),
-                                           tpd.dictionary.take(pa.array(tp_idx)))
+                                           tp.dictionary.take(pa.array(tp_idx)))
         st_list = pa.ListArray.from_arrays(pa.array(st_offsets, pa.int32()),
                                            pa.array(stages, pa.string()).take(pa.array(st[new])))
+        m = self.raw.sql(f"SELECT _ci, _mc FROM ({self.con.compile(master)}) ORDER BY _ci").to_arrow_table()
+        mc = m["_mc"].combine_chunks()
+        pos = np.searchsorted(np.asarray(m["_ci"].combine_chunks(), dtype=np.int64), run_ci)
+        run_ids = mc.take(pa.array(pos))
         if simple:
             # Sorted by time within each customer: first and last rows are min and max.
-            starts = pa.array(offsets[:-1])
             h = pa.table({"customer_id": run_ids,
-                          "n_events": pa.array(np.diff(offsets), pa.int64()),
-                          "first_ts": ts.take(starts),
+                          "n_events": pa.array(ends - starts, pa.int64()),
+                          "first_ts": ts.take(pa.array(starts)),
                           "last_ts": ts.take(pa.array(ends - 1))})
             sg = self.arrow(seg)
             idx = pc.index_in(run_ids, value_set=sg["_c"].combine_chunks())

@@ -53,6 +53,7 @@ class Staged:
     raw: RawSource
     table: ibis.Table
     unmapped: list[str] = field(default_factory=list)
+    source: ibis.Table | None = None  # the raw table (file columns + _fidx, _row)
 
 
 def _enrich(t: ibis.Table, src: SourceSpec, raw_tables: dict[str, ibis.Table]) -> ibis.Table:
@@ -140,8 +141,7 @@ def stage_source(engine: Engine, spec: SourcesSpec, catalog: Catalog, name: str,
             if tp.map:
                 m["_tp"] = m["_tp"].substitute(tp.map)
             used.add(tp.column)
-        known = list(catalog.touchpoints)
-        checks.append((m["_tp"].isnull() | ~m["_tp"].isin(known), "unknown_touchpoint",
+        checks.append((~_in_catalog(m["_tp"], list(catalog.touchpoints)), "unknown_touchpoint",
                        tp.column))
     else:
         m["_tp"] = ibis.null("string")
@@ -169,57 +169,105 @@ def stage_source(engine: Engine, spec: SourcesSpec, catalog: Catalog, name: str,
         for p in parts[1:]:
             eid = eid + "|" + p
         m["_eid"] = ibis.literal(f"{name}:") + eid
-    elif len(raw.files) > 1:
-        m["_eid"] = (ibis.literal(f"{name}:f") + t._fidx.cast("string") + ":"
-                     + t._row.cast("string"))
-    else:
-        m["_eid"] = ibis.literal(f"{name}:") + t._row.cast("string")
 
+    # The first failing check's number (null: all passed); reason and column names are
+    # looked up from it, so each check is evaluated once per row.
     if checks:
-        reason = ibis.cases(*[(c, r) for c, r, _ in checks], else_=ibis.null("string"))
-        rcol = ibis.cases(*[(c, ibis.literal(col, "string")) for c, _, col in checks],
-                          else_=ibis.null("string"))
+        chk = ibis.cases(*[(c, ibis.literal(i, "int16")) for i, (c, _, _) in enumerate(checks)],
+                         else_=ibis.null("int16"))
     else:
-        reason, rcol = ibis.null("string"), ibis.null("string")
-    t = t.mutate(**m, _reason=reason, _rcol=rcol)
+        chk = ibis.null("int16")
 
     # Duplicates among rows that passed every earlier check; the first in file order stays.
     if src.dedupe_on:
-        dd = [blank_to_null(t[c]) for c in src.dedupe_on]
+        dd = {f"_d{i}": blank_to_null(t[c]) for i, c in enumerate(src.dedupe_on)}
     elif src.event_id:
-        dd = [t._eid]
+        dd = {"_eid": m["_eid"]}
     elif src.role == "customers":
-        dd = [t._key]
+        dd = {"_key": m["_key"]}
     elif src.role == "lookup":
-        dd = []
+        dd = {}
     else:
-        dd = [t._key, t._ts, t._tp]
+        dd = {"_key": m["_key"], "_ts": m["_ts"], "_tp": m["_tp"]}
+    if src.dedupe_on:
+        m.update(dd)
+    if dd:
+        m["_h"] = engine.row_hash(list(dd.values()))
+
+    # Only what later steps read is materialised: parsed values, row position, reasons and
+    # the raw columns that reach an output (segments, verbatim, event attributes, a
+    # response id).  Quarantined rows get their raw values back from the raw table by
+    # position, so the raw text is not copied.
     unmapped = [c for c in raw.columns if c not in used]
-    if not dd:
-        return Staged(name, index, src, raw, engine.materialize(t, f"stage_{name}"), unmapped)
-    dup_col = ",".join(src.dedupe_on or src.event_id or []) or None
-    t = t.mutate(**{f"_d{i}": d for i, d in enumerate(dd)})
-    # Parsed once: the duplicate search below reads the table twice.
+    carry = list(unmapped) + list(src.segments.values()) + ([src.verbatim] if src.verbatim else [])
+    if src.role == "responses" and src.event_id and len(src.event_id) == 1:
+        carry.append(src.event_id[0])
+    carry = list(dict.fromkeys(c for c in carry if c in t.columns))
+    key_id = f"_id_{src.key}" if key_col else None
+    cols = {c: e for c, e in m.items() if not (c == "_key" and key_id)}
+    t = t.select("_fidx", "_row", *carry, **cols, _chk=chk)
     t = engine.materialize(t, f"parsed_{name}")
-    pos = t._fidx.cast("int64") * 10**12 + t._row.cast("int64")
-    # Keys seen more than once, with the position of their first row: a hash aggregate
-    # over the key columns only, much cheaper than a window sorting whole rows.  The
-    # result is small (duplicates are rare), so applying it below is a cheap probe.
-    ok = t.filter(t._reason.isnull()).mutate(_pos=pos)
-    g = ok.group_by(**{f"_g{i}": ok[f"_d{i}"] for i in range(len(dd))}).aggregate(
-        _first=ok._pos.min(), _n=ok._pos.count())
-    g = engine.materialize(g.filter(g._n > 1).drop("_n"), f"dups_{name}")
-    j = t.left_join(g, [t[f"_d{i}"] == g[f"_g{i}"] for i in range(len(dd))])
-    t = j.select(*t.columns, _first=j._first)
-    dup = t._reason.isnull() & t._first.notnull() & (pos != t._first)
-    t = t.mutate(_reason=ibis.cases((dup, "duplicate_event"), else_=t._reason),
-                 _rcol=ibis.cases((dup, ibis.literal(dup_col, "string")), else_=t._rcol))
-    t = t.drop("_first", *[f"_d{i}" for i in range(len(dd))])
-    # DuckDB: left as an expression (a probe against the small duplicate table per use
-    # is cheaper than another full copy of the source); Spark: checkpointed.
+    t = t.mutate(_reason=_lookup(t._chk, [r for _, r, _ in checks]),
+                 _rcol=_lookup(t._chk, [col for _, _, col in checks]))
+    t = t.drop("_chk").mutate(_key=t[key_id]) if key_id else t.drop("_chk")
+    if "_eid" not in t.columns:
+        t = t.mutate(_eid=_row_event_id(t, name, multi_file=len(raw.files) > 1))
+    if not dd:
+        return Staged(name, index, src, raw, t, unmapped, raw_tables[name])
+
+    dup_col = ",".join(src.dedupe_on or src.event_id or []) or None
+    t = _mark_duplicates(engine, t, list(dd), dup_col, name)
+    # Spark: checkpointed (identity resolution and classification read it again).
     if engine.cache_classified:
         t = engine.materialize(t, f"stage_{name}")
-    return Staged(name, index, src, raw, t, unmapped)
+    return Staged(name, index, src, raw, t, unmapped, raw_tables[name])
+
+
+def _in_catalog(tp: ibis.StringValue, known: list[str]) -> ibis.BooleanValue:
+    """Non-null and one of ``known``.  A CASE for catalogs of usual size: DuckDB turns an
+    IN list of more than a few constants into a join, several times slower per row."""
+    if len(known) > 64:
+        return tp.notnull() & tp.isin(known)
+    return tp.substitute({k: True for k in known}, else_=False)
+
+
+def _lookup(code: ibis.IntegerValue, names: list[str | None]) -> ibis.StringValue:
+    """``names[code]`` (null for a null code or a null name)."""
+    return code.substitute({i: ibis.literal(n, "string") for i, n in enumerate(names)},
+                           else_=ibis.null("string")).cast("string")
+
+
+def _row_event_id(t: ibis.Table, name: str, multi_file: bool) -> ibis.StringValue:
+    """``<source>:<row>`` (``<source>:f<file>:<row>`` for globs of several files)."""
+    if multi_file:
+        return ibis.literal(f"{name}:f") + t._fidx.cast("string") + ":" + t._row.cast("string")
+    return ibis.literal(f"{name}:") + t._row.cast("string")
+
+
+def _mark_duplicates(engine: Engine, t: ibis.Table, keys: list[str], dup_col: str | None,
+                     name: str) -> ibis.Table:
+    """Reason ``duplicate_event`` for every row whose dedupe key an earlier row (file, row
+    order) already has.  Rows with a null key part are never duplicates.
+
+    Cheap on tables where almost every key is unique: group on one 64-bit hash (``_h``) to
+    find the few candidate hashes, check the candidates' exact keys, and probe the parsed
+    table with the (small) set of duplicate row positions.
+    """
+    ok = t.filter(t._reason.isnull())
+    for k in keys:
+        ok = ok.filter(ok[k].notnull())
+    hashes = ok.group_by("_h").aggregate(_n=ok._h.count())
+    hashes = engine.materialize(hashes.filter(hashes._n > 1).select("_h"), f"duphash_{name}")
+    cand = ok.semi_join(hashes, "_h")
+    w = ibis.window(group_by=[cand[k] for k in keys], order_by=[cand._fidx, cand._row])
+    cand = cand.mutate(_rn=ibis.row_number().over(w))
+    dups = cand.filter(cand._rn > 0).select(_dfidx="_fidx", _drow="_row")
+    dups = engine.materialize(dups, f"dups_{name}")
+    j = t.left_join(dups, [t._fidx == dups._dfidx, t._row == dups._drow])
+    dup = j._drow.notnull()
+    return j.select(*[c for c in t.columns if c not in ("_reason", "_rcol", "_h")],
+                    _reason=ibis.cases((dup, "duplicate_event"), else_=t._reason),
+                    _rcol=ibis.cases((dup, ibis.literal(dup_col, "string")), else_=t._rcol))
 
 
 @dataclass
@@ -235,7 +283,9 @@ def resolve_identity(engine: Engine, spec: SourcesSpec, staged: dict[str, Staged
     canonical = spec.identity.canonical
     cust = staged[spec.customers_source].table
     master = cust.filter(cust._reason.isnull()).select(_mv=cust._key).distinct()
-    maps = {canonical: engine.materialize(master.mutate(_mc=master._mv), "idmap")}
+    # _ci: the customer's position in customer_id order, an integer to sort journeys on.
+    master = master.mutate(_mc=master._mv, _ci=ibis.row_number().over(order_by=master._mv).cast("int32"))
+    maps = {canonical: engine.materialize(master, "idmap")}
     kinds = sorted({k for s in staged.values() for k in s.spec.ids} - {canonical})
     conflicts = []
     progress = True
@@ -254,7 +304,7 @@ def resolve_identity(engine: Engine, spec: SourcesSpec, staged: dict[str, Staged
                 a = a.filter(a._reason.isnull() & a[f"_id_{k}"].notnull() & a[f"_id_{j}"].notnull())
                 mp = maps[j]
                 jn = a.join(mp, a[f"_id_{j}"] == mp._mv)
-                cands.append(jn.select(value=jn[f"_id_{k}"], customer_id=jn._mc,
+                cands.append(jn.select(value=jn[f"_id_{k}"], customer_id=jn._mc, _ci=jn._ci,
                                        _ts=jn._ts, _src=ibis.literal(s.index), _fidx=jn._fidx,
                                        _row=jn._row))
             if not cands:
@@ -265,14 +315,15 @@ def resolve_identity(engine: Engine, spec: SourcesSpec, staged: dict[str, Staged
             c = engine.materialize(c, f"links_{k}")
             w = ibis.window(group_by=c.value, order_by=[c._ts.isnull(), c._ts, c._src, c._fidx, c._row])
             ranked = c.mutate(_rn=ibis.row_number().over(w))
-            owners = ranked.filter(ranked._rn == 0).select(value="value", owner="customer_id")
+            owners = ranked.filter(ranked._rn == 0).select(value="value", owner="customer_id",
+                                                           _ci="_ci")
             owners = engine.materialize(owners, f"owners_{k}")
             j = c.join(owners, "value")
             bad = j.filter(j.customer_id != j.owner).select(
                 "_src", "_fidx", "_row", kind=ibis.literal(k), value=j.value, owner=j.owner,
                 claimant=j.customer_id)
             conflicts.append(bad)
-            maps[k] = owners.select(_mv="value", _mc="owner")
+            maps[k] = owners.select(_mv="value", _mc="owner", _ci="_ci")
             progress = True
     conf = None
     if conflicts:
@@ -284,32 +335,42 @@ def resolve_identity(engine: Engine, spec: SourcesSpec, staged: dict[str, Staged
 
 
 def classify(engine: Engine, s: Staged, ident: Identity) -> ibis.Table:
-    """Add ``_cid`` (the resolved customer id) and the identity reasons (check 8) to a staged source."""
+    """Add ``_cid`` (the resolved customer id), ``_ci`` (its integer position) and the
+    identity reasons (check 8) to a staged source.
+
+    Materialised on every engine: the outputs, the report and the quarantine all read it,
+    and the identity joins are paid once instead of once per reader.
+    """
     a = s.table
     if s.spec.role == "lookup":
-        return a.mutate(_cid=ibis.null("string"))
-    mp = ident.maps.get(s.spec.key)
-    if mp is None:
-        a = a.mutate(_cid=ibis.null("string"))
+        a = a.mutate(_cid=ibis.null("string"), _ci=ibis.null("int32"))
     else:
-        j = a.left_join(mp, a._key == mp._mv)
-        a = j.select(*a.columns, _cid=j._mc)
-    if ident.conflicts is not None:
-        cf = ident.conflicts
-        cf = cf.filter(cf._src == s.index).select(_cf_fidx="_fidx", _cf_row="_row").distinct()
-        j = a.left_join(cf, (a._fidx == cf._cf_fidx) & (a._row == cf._cf_row))
-        a = j.select(*a.columns, _conf=j._cf_row.notnull())
-    else:
-        a = a.mutate(_conf=ibis.literal(False))
-    key_col = s.spec.ids[s.spec.key]
-    ok = a._reason.isnull()
-    orphan = ok & a._cid.isnull() if s.spec.unresolved == "orphan" else ibis.literal(False)
-    a = a.mutate(
-        _reason=ibis.cases((ok & a._conf, "identity_conflict"), (orphan, "orphan"),
-                           else_=a._reason),
-        _rcol=ibis.cases(((ok & a._conf) | orphan, ibis.literal(key_col)), else_=a._rcol),
-    ).drop("_conf")
-    # DuckDB: not materialised, a join against the (small) identity maps is cheaper to
-    # repeat per output than a third full copy of a large source.  Spark: cached, or every
-    # output re-plans the whole lineage (the driver ran out of heap without it).
-    return engine.materialize(a, f"final_{s.name}") if engine.cache_classified else a
+        mp = ident.maps.get(s.spec.key)
+        if mp is None:
+            a = a.mutate(_cid=ibis.null("string"), _ci=ibis.null("int32"))
+        else:
+            j = a.left_join(mp, a._key == mp._mv)
+            a = j.select(*a.columns, _cid=j._mc, _ci=j._ci)
+        if ident.conflicts is not None:
+            cf = ident.conflicts
+            cf = cf.filter(cf._src == s.index).select(_cf_fidx="_fidx", _cf_row="_row").distinct()
+            j = a.left_join(cf, (a._fidx == cf._cf_fidx) & (a._row == cf._cf_row))
+            a = j.select(*a.columns, _conf=j._cf_row.notnull())
+        else:
+            a = a.mutate(_conf=ibis.literal(False))
+        key_col = s.spec.ids[s.spec.key]
+        ok = a._reason.isnull()
+        orphan = ok & a._cid.isnull() if s.spec.unresolved == "orphan" else ibis.literal(False)
+        a = a.mutate(
+            _reason=ibis.cases((ok & a._conf, "identity_conflict"), (orphan, "orphan"),
+                               else_=a._reason),
+            _rcol=ibis.cases(((ok & a._conf) | orphan, ibis.literal(key_col)), else_=a._rcol),
+        ).drop("_conf")
+    # Identifier and dedupe columns served identity resolution and duplicates; no output
+    # reads them.  Event ids made of the row position are rebuilt where they are written.
+    drop = [f"_id_{k}" for k in s.spec.ids] + [f"_d{i}" for i in range(len(s.spec.dedupe_on or []))]
+    drop += ["_key"] + ([] if s.spec.event_id else ["_eid"])
+    out = engine.materialize(a.drop(*[c for c in drop if c in a.columns]), f"final_{s.name}")
+    if "_eid" not in out.columns:
+        out = out.mutate(_eid=_row_event_id(out, s.name, multi_file=len(s.raw.files) > 1))
+    return out

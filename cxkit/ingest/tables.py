@@ -170,20 +170,29 @@ def journeys_table(events: ibis.Table, customers: ibis.Table, segments: list[str
                     "touchpoint_sequence", *[j[c] for c in segments])
 
 
-def journeys_parts(events: ibis.Table, customers: ibis.Table,
+def journeys_parts(finals, events: ibis.Table, customers: ibis.Table,
                    segments: list[str]) -> tuple[ibis.Table, ibis.Table, ibis.Table]:
-    """What the DuckDB journeys path assembles in Arrow: per-customer counts and times
-    with segments (used only when ``seq`` has null times or touchpoints), every event's
-    (customer, touchpoint, time) in journey order, and the customers' segments."""
+    """What the DuckDB journeys path assembles in Arrow: every kept event with a customer
+    (``_ci, touchpoint, event_ts, _src, _row``: unordered, the engine sorts), the
+    customers' segments, and per-customer counts and times with segments (read only when
+    the events have null times or touchpoints)."""
+    names = sorted(s.name for s, _ in finals.values() if _emits_events(s))
+    parts = []
+    for s, f in finals.values():
+        if not _emits_events(s):
+            continue
+        k = f.filter(f._reason.isnull() & f._ci.notnull())
+        parts.append(k.select(_ci=k._ci, touchpoint=k._tp, event_ts=k._ts.cast(UTC_TS),
+                              _src=ibis.literal(names.index(s.name), "int16"),
+                              _row=k._row.cast("int64")))
+    seq = _union(parts)
+    seg = customers.select(_c="customer_id", **{c: c for c in segments})
     e = events.filter(events.customer_id.notnull())
     agg = e.group_by("customer_id").aggregate(
         n_events=e.event_id.count(), first_ts=e.event_ts.min(), last_ts=e.event_ts.max())
-    seg = customers.select(_c="customer_id", **{c: c for c in segments})
     j = agg.left_join(seg, agg.customer_id == seg._c)
     head = j.select("customer_id", "n_events", "first_ts", "last_ts", *[j[c] for c in segments])
-    # Unordered here: the engine sorts by customer_id, event_ts, source, source_row.
-    seq = e.select("customer_id", "touchpoint", "event_ts", "source", "source_row")
-    return head, seq, seg
+    return seq, seg, head
 
 
 def responses_table(spec: SourcesSpec, finals, catalog: Catalog, gaps: ibis.Table | None,
@@ -260,18 +269,25 @@ def _jsonable(v):
 
 
 def quarantine_frame(engine: Engine, finals, malformed: dict[str, tuple[Staged, pd.DataFrame]]) -> pd.DataFrame:
-    """All quarantined rows: source, file, source_row, reason, column, raw (JSON)."""
+    """All quarantined rows: source, file, source_row, reason, column, raw (JSON).
+
+    The raw values are read back from each source's raw table by position (file, row):
+    the classified tables carry parsed values only."""
     frames = []
     for s, f in finals.values():
-        q = f.filter(f._reason.notnull()).select("_fidx", "_row", "_reason", "_rcol", *s.raw.columns)
-        df = engine.to_pandas(q)
+        q = f.filter(f._reason.notnull()).select(_qf="_fidx", _qr="_row", _qreason="_reason",
+                                                 _qcol="_rcol")
+        r = s.source
+        j = q.join(r, [q._qf == r._fidx, q._qr == r._row])
+        df = engine.to_pandas(j.select("_qf", "_qr", "_qreason", "_qcol",
+                                       *[r[c] for c in s.raw.columns]))
         if not df.empty:
             raw = [json.dumps({c: _jsonable(v) for c, v in zip(s.raw.columns, row)}, ensure_ascii=False)
                    for row in df[s.raw.columns].itertuples(index=False, name=None)]
             frames.append(pd.DataFrame({
-                "source": s.name, "file": [s.raw.files[i] for i in df["_fidx"]],
-                "source_row": df["_row"].astype("int64"), "reason": df["_reason"],
-                "column": df["_rcol"], "raw": raw}))
+                "source": s.name, "file": [s.raw.files[i] for i in df["_qf"]],
+                "source_row": df["_qr"].astype("int64"), "reason": df["_qreason"],
+                "column": df["_qcol"], "raw": raw}))
         mal = s.raw.malformed
         if len(mal):
             frames.append(pd.DataFrame({
