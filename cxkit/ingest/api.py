@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from cxkit.ingest.config import Catalog, SourcesSpec, load_catalog, load_sources
 from cxkit.ingest.engine import DuckDBEngine, Engine, make_engine
 from cxkit.ingest.errors import ConfigError
-from cxkit.ingest.pipeline import Staged, classify, resolve_identity, stage_source
+from cxkit.ingest.pipeline import Staged, classify, customer_master, resolve_identity, stage_source
 from cxkit.ingest.readers import read_source, required_columns
 from cxkit.ingest.report import IngestReport, SourceReport
 from cxkit.ingest.tables import (customers_table, events_table, gaps_table, journeys_parts, journeys_table,
@@ -116,12 +116,19 @@ class _Run:
             # Row numbers are fixed now; later steps need no input order, and DuckDB runs
             # them faster and leaner without preserving it.
             eng.raw.execute("SET preserve_insertion_order=false")
+        # The customers source first: its kept ids are the canonical customers, which
+        # sources keyed by the canonical id resolve against while they are parsed.
         staged: dict[str, Staged] = {}
-        for n in names:
-            staged[n] = stage_source(eng, spec, self.catalog, n, raws[n], raw_tables, self.as_of)
+        master = None
+        for n in [spec.customers_source] + [n for n in names if n != spec.customers_source]:
+            staged[n] = stage_source(eng, spec, self.catalog, n, raws[n], raw_tables, self.as_of,
+                                     master=master)
+            if n == spec.customers_source:
+                master = customer_master(eng, staged[n])
             bar.set_postfix_str(f"validated {n}")
             bar.update()
-        ident = resolve_identity(eng, spec, staged)
+        staged = {n: staged[n] for n in names}
+        ident = resolve_identity(eng, spec, staged, master)
         bar.update()
         finals = {n: (staged[n], classify(eng, staged[n], ident)) for n in names}
         # The quarantine reads raw values back from the raw tables; after it and the
@@ -129,7 +136,7 @@ class _Run:
         self.quarantine = quarantine_frame(eng, finals, {})
         self.report = self._report(finals, ident)
         if isinstance(eng, DuckDBEngine):
-            eng.drop_intermediates()
+            eng.drop_intermediates([f for _, f in finals.values()])
         cust_spec = spec.sources[spec.customers_source]
         segments = list(cust_spec.segments) + (["cohort"] if cust_spec.cohort else [])
         events = events_table(finals, self.catalog)
@@ -217,7 +224,7 @@ def ingest(sources: Path | str | SourcesSpec, *, engine: str | Engine = "duckdb"
         out = {}
         for name, expr in run.exprs.items():
             if name == "journeys" and run.journeys_fast is not None:
-                out[name] = _tidy(run.journeys_fast().to_pandas())
+                out[name] = _tidy(DuckDBEngine.plain_lists(run.journeys_fast()).to_pandas())
             else:
                 out[name] = _empty(name) if expr is None else _tidy(eng.to_pandas(expr))
         out["quarantine"] = run.quarantine
@@ -269,7 +276,9 @@ def run_ingest(sources: Path, out: Path, *, engine: str = "duckdb", progress: bo
             if expr is None:
                 _empty(name).to_parquet(path, index=False)
             elif name == "journeys" and run.journeys_fast is not None:
-                pq.write_table(run.journeys_fast(), path)
+                # Without the Arrow schema the dictionary-encoded lists read back as
+                # plain list<string> in every reader.
+                pq.write_table(run.journeys_fast(), path, store_schema=False)
             else:
                 eng.to_parquet(expr, path)
             sizes[name] = int(duckdb.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0])

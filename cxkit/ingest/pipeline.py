@@ -35,7 +35,7 @@ from cxkit.ingest.engine import Engine
 from cxkit.ingest.parse import blank_to_null, parse_number, parse_timestamp, present
 from cxkit.ingest.readers import RawSource
 
-__all__ = ["REASONS", "Staged", "stage_source", "resolve_identity", "classify"]
+__all__ = ["REASONS", "Staged", "stage_source", "customer_master", "resolve_identity", "classify"]
 
 REASONS = ["malformed_row", "missing_id", "bad_timestamp", "future_timestamp",
            "unknown_touchpoint", "score_out_of_range", "duplicate_event", "identity_conflict",
@@ -74,8 +74,13 @@ def _enrich(t: ibis.Table, src: SourceSpec, raw_tables: dict[str, ibis.Table]) -
 
 
 def stage_source(engine: Engine, spec: SourcesSpec, catalog: Catalog, name: str,
-                 raw: RawSource, raw_tables: dict[str, ibis.Table], as_of: datetime) -> Staged:
-    """Parse one source and assign the row-level reasons (checks 1-7)."""
+                 raw: RawSource, raw_tables: dict[str, ibis.Table], as_of: datetime,
+                 master: ibis.Table | None = None) -> Staged:
+    """Parse one source and assign the row-level reasons (checks 1-7).
+
+    ``master`` (the canonical customers, see :func:`customer_master`): a source keyed by
+    the canonical id resolves its customers in the same pass (``_cid``, ``_ci``), so
+    classification needs no second pass over it."""
     src = spec.sources[name]
     index = list(spec.sources).index(name)
     t = _enrich(raw_tables[name], src, raw_tables)
@@ -206,6 +211,9 @@ def stage_source(engine: Engine, spec: SourcesSpec, catalog: Catalog, name: str,
     key_id = f"_id_{src.key}" if key_col else None
     cols = {c: e for c, e in m.items() if not (c == "_key" and key_id)}
     t = t.select("_fidx", "_row", *carry, **cols, _chk=chk)
+    if master is not None and key_id and src.key == spec.identity.canonical and src.role != "customers":
+        j = t.left_join(master, t[key_id] == master._mv)
+        t = j.select(*t.columns, _cid=j._mc, _ci=j._ci)
     t = engine.materialize(t, f"parsed_{name}")
     t = t.mutate(_reason=_lookup(t._chk, [r for _, r, _ in checks]),
                  _rcol=_lookup(t._chk, [col for _, _, col in checks]))
@@ -256,8 +264,7 @@ def _mark_duplicates(engine: Engine, t: ibis.Table, keys: list[str], dup_col: st
     ok = t.filter(t._reason.isnull())
     for k in keys:
         ok = ok.filter(ok[k].notnull())
-    hashes = ok.group_by("_h").aggregate(_n=ok._h.count())
-    hashes = engine.materialize(hashes.filter(hashes._n > 1).select("_h"), f"duphash_{name}")
+    hashes = engine.materialize(engine.repeated_values(ok, "_h"), f"duphash_{name}")
     cand = ok.semi_join(hashes, "_h")
     w = ibis.window(group_by=[cand[k] for k in keys], order_by=[cand._fidx, cand._row])
     cand = cand.mutate(_rn=ibis.row_number().over(w))
@@ -278,14 +285,22 @@ class Identity:
     conflicts: ibis.Table | None  # _src, _fidx, _row, kind, value, owner, claimant
 
 
-def resolve_identity(engine: Engine, spec: SourcesSpec, staged: dict[str, Staged]) -> Identity:
+def customer_master(engine: Engine, customers: Staged) -> ibis.Table:
+    """The canonical customers (``_mv`` = ``_mc`` = customer id, ``_ci`` = its position in
+    customer_id order, an integer to sort journeys on): the customers source's kept keys."""
+    cust = customers.table
+    master = cust.filter(cust._reason.isnull()).select(_mv=cust._key).distinct()
+    master = master.mutate(_mc=master._mv, _ci=ibis.row_number().over(order_by=master._mv).cast("int32"))
+    return engine.materialize(master, "idmap")
+
+
+def resolve_identity(engine: Engine, spec: SourcesSpec, staged: dict[str, Staged],
+                     master: ibis.Table | None = None) -> Identity:
     """Stitch identifiers breadth-first from the canonical customer id (see module doc)."""
     canonical = spec.identity.canonical
-    cust = staged[spec.customers_source].table
-    master = cust.filter(cust._reason.isnull()).select(_mv=cust._key).distinct()
-    # _ci: the customer's position in customer_id order, an integer to sort journeys on.
-    master = master.mutate(_mc=master._mv, _ci=ibis.row_number().over(order_by=master._mv).cast("int32"))
-    maps = {canonical: engine.materialize(master, "idmap")}
+    if master is None:
+        master = customer_master(engine, staged[spec.customers_source])
+    maps = {canonical: master}
     kinds = sorted({k for s in staged.values() for k in s.spec.ids} - {canonical})
     conflicts = []
     progress = True
@@ -342,11 +357,14 @@ def classify(engine: Engine, s: Staged, ident: Identity) -> ibis.Table:
     and the identity joins are paid once instead of once per reader.
     """
     a = s.table
+    resolved = "_cid" in a.columns  # keyed by the canonical id: resolved while parsing
     if s.spec.role == "lookup":
         a = a.mutate(_cid=ibis.null("string"), _ci=ibis.null("int32"))
     else:
         mp = ident.maps.get(s.spec.key)
-        if mp is None:
+        if resolved:
+            pass
+        elif mp is None:
             a = a.mutate(_cid=ibis.null("string"), _ci=ibis.null("int32"))
         else:
             j = a.left_join(mp, a._key == mp._mv)
@@ -370,7 +388,11 @@ def classify(engine: Engine, s: Staged, ident: Identity) -> ibis.Table:
     # reads them.  Event ids made of the row position are rebuilt where they are written.
     drop = [f"_id_{k}" for k in s.spec.ids] + [f"_d{i}" for i in range(len(s.spec.dedupe_on or []))]
     drop += ["_key"] + ([] if s.spec.event_id else ["_eid"])
-    out = engine.materialize(a.drop(*[c for c in drop if c in a.columns]), f"final_{s.name}")
+    out = a.drop(*[c for c in drop if c in a.columns])
+    # DuckDB: a source resolved while parsing stays an expression (what is left are probes
+    # of small tables: duplicates, conflicts); Spark checkpoints every source.
+    if engine.cache_classified or not resolved:
+        out = engine.materialize(out, f"final_{s.name}")
     if "_eid" not in out.columns:
         out = out.mutate(_eid=_row_event_id(out, s.name, multi_file=len(s.raw.files) > 1))
     return out
