@@ -213,8 +213,10 @@ def stage_source(engine: Engine, spec: SourcesSpec, catalog: Catalog, name: str,
     t = t.select("_fidx", "_row", *carry, **cols, _chk=chk)
     if master is not None and key_id and src.key == spec.identity.canonical and src.role != "customers":
         j = t.left_join(master, t[key_id] == master._mv)
-        t = j.select(*t.columns, _cid=j._mc, _ci=j._ci)
+        t = j.select(*t.columns, _ci=j._ci)
     t = engine.materialize(t, f"parsed_{name}")
+    if "_ci" in t.columns:  # a canonical id that resolved is its own customer id
+        t = t.mutate(_cid=ibis.cases((t._ci.notnull(), t[key_id]), else_=ibis.null("string")))
     t = t.mutate(_reason=_lookup(t._chk, [r for _, r, _ in checks]),
                  _rcol=_lookup(t._chk, [col for _, _, col in checks]))
     t = t.drop("_chk").mutate(_key=t[key_id]) if key_id else t.drop("_chk")
