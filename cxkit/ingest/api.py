@@ -19,8 +19,8 @@ from cxkit.ingest.errors import ConfigError
 from cxkit.ingest.pipeline import Staged, classify, customer_master, resolve_identity, stage_source
 from cxkit.ingest.readers import read_source, required_columns
 from cxkit.ingest.report import IngestReport, SourceReport
-from cxkit.ingest.tables import (customers_table, events_table, gaps_table, journeys_parts, journeys_table,
-                                 quarantine_frame, responses_table)
+from cxkit.ingest.tables import (account, customers_table, events_table, gaps_table, journeys_parts,
+                                 journeys_table, quarantine_frame, responses_table)
 
 __all__ = ["IngestResult", "ingest", "run_ingest", "load_ingest", "TABLES"]
 
@@ -133,8 +133,9 @@ class _Run:
         finals = {n: (staged[n], classify(eng, staged[n], ident)) for n in names}
         # The quarantine reads raw values back from the raw tables; after it and the
         # report, the outputs read only the classified tables.
-        self.quarantine = quarantine_frame(eng, finals, {})
-        self.report = self._report(finals, ident)
+        accounts = {n: account(eng, f) for n, (_, f) in finals.items()}
+        self.quarantine = quarantine_frame(eng, finals, accounts)
+        self.report = self._report(finals, ident, accounts)
         if isinstance(eng, DuckDBEngine):
             eng.drop_intermediates([f for _, f in finals.values()])
         cust_spec = spec.sources[spec.customers_source]
@@ -159,13 +160,12 @@ class _Run:
         bar.close()
         return self
 
-    def _report(self, finals, ident) -> IngestReport:
+    def _report(self, finals, ident, accounts) -> IngestReport:
         eng = self.engine
         sources = {}
         for n, (s, f) in finals.items():
-            counts = eng.to_pandas(f.group_by("_reason").aggregate(n=f._row.count()))
-            by = {r: int(c) for r, c in zip(counts["_reason"], counts["n"]) if isinstance(r, str)}
-            kept = int(counts.loc[counts["_reason"].isna(), "n"].sum())
+            kept, q = accounts[n]
+            by = {str(r): int(c) for r, c in q["_qreason"].value_counts().items()}
             if len(s.raw.malformed):
                 by["malformed_row"] = by.get("malformed_row", 0) + len(s.raw.malformed)
             by = dict(sorted(by.items()))

@@ -211,7 +211,7 @@ class DuckDBEngine(Engine):
         ci = s["_ci"].to_numpy()
         tp = s["touchpoint"].combine_chunks()
         st = s["_st"].combine_chunks()
-        ts = s["event_ts"].combine_chunks()
+        ts = s["event_ts"]  # only two values per customer are taken: no need to combine
         del s
         simple = tp.null_count == 0 and ts.null_count == 0
         if not simple:  # rare: sources without times or touchpoints; nulls are not in lists

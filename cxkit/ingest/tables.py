@@ -12,6 +12,7 @@ from datetime import datetime
 
 import ibis
 import pandas as pd
+import pyarrow as pa
 
 from cxkit.ingest.config import UNITS, Catalog, Rule, SourcesSpec
 from cxkit.ingest.engine import UTC_TS, Engine
@@ -19,7 +20,7 @@ from cxkit.ingest.parse import blank_to_null, json_object
 from cxkit.ingest.pipeline import Identity, Staged
 
 __all__ = ["events_table", "gaps_table", "customers_table", "journeys_table",
-           "responses_table", "journeys_parts", "quarantine_frame", "EVENT_COLUMNS", "GAP_COLUMNS",
+           "responses_table", "journeys_parts", "account", "quarantine_frame", "EVENT_COLUMNS", "GAP_COLUMNS",
            "QUARANTINE_COLUMNS"]
 
 EVENT_COLUMNS = ["event_id", "customer_id", "event_ts", "source", "touchpoint", "stage",
@@ -268,20 +269,43 @@ def _jsonable(v):
     return v
 
 
-def quarantine_frame(engine: Engine, finals, malformed: dict[str, tuple[Staged, pd.DataFrame]]) -> pd.DataFrame:
+def account(engine: Engine, f: ibis.Table) -> tuple[int, pd.DataFrame]:
+    """One scan of a classified source: the number of kept rows and every quarantined row's
+    position and reason (``_qf, _qr, _qreason, _qcol``).
+
+    A group-by where every kept row falls in one group and each quarantined row in its own,
+    so the report's counts and the quarantine's rows come from the same pass.
+    """
+    bad = f._reason.notnull()
+    g = f.group_by(_qreason=f._reason, _qcol=f._rcol,
+                   _qf=ibis.cases((bad, f._fidx), else_=ibis.null("int32")).cast("int32"),
+                   _qr=ibis.cases((bad, f._row), else_=ibis.null("int64")).cast("int64")
+                   ).aggregate(_n=f._row.count())
+    df = engine.to_pandas(g)
+    kept_rows = df["_qreason"].isna()
+    q = df[~kept_rows]
+    if (q["_n"] != 1).any():  # positions are unique; anything else is a bug, not data
+        raise RuntimeError("quarantine: a source position appears twice")
+    q = q.drop(columns="_n").astype({"_qf": "int64", "_qr": "int64"})
+    q = q.sort_values(["_qf", "_qr"], ignore_index=True)
+    return int(df.loc[kept_rows, "_n"].sum()), q
+
+
+def quarantine_frame(engine: Engine, finals, accounts: dict[str, tuple[int, pd.DataFrame]]) -> pd.DataFrame:
     """All quarantined rows: source, file, source_row, reason, column, raw (JSON).
 
     The raw values are read back from each source's raw table by position (file, row):
     the classified tables carry parsed values only."""
     frames = []
-    for s, f in finals.values():
-        q = f.filter(f._reason.notnull()).select(_qf="_fidx", _qr="_row", _qreason="_reason",
-                                                 _qcol="_rcol")
-        r = s.source
-        j = q.join(r, [q._qf == r._fidx, q._qr == r._row])
-        df = engine.to_pandas(j.select("_qf", "_qr", "_qreason", "_qcol",
-                                       *[r[c] for c in s.raw.columns]))
-        if not df.empty:
+    for name, (s, f) in finals.items():
+        q = accounts[name][1]
+        if len(q):
+            pos = engine.register_arrow(engine.tmp_name(f"qpos_{name}"), pa.Table.from_pandas(
+                q[["_qf", "_qr"]].astype({"_qf": "int32", "_qr": "int64"}), preserve_index=False))
+            r = s.source
+            j = r.join(pos, [r._fidx == pos._qf, r._row == pos._qr])
+            raw = engine.to_pandas(j.select(_qf=r._fidx, _qr=r._row, *[r[c] for c in s.raw.columns]))
+            df = q.merge(raw, on=["_qf", "_qr"], how="left", validate="one_to_one")
             raw = [json.dumps({c: _jsonable(v) for c, v in zip(s.raw.columns, row)}, ensure_ascii=False)
                    for row in df[s.raw.columns].itertuples(index=False, name=None)]
             frames.append(pd.DataFrame({
