@@ -33,7 +33,7 @@ sample: $(STAMP)
 
 # The benchmarks (see benchmarks/README.md): full size, each prints ratios to its baseline.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/ingest.py --repeat 3
 	$(BIN)/python benchmarks/drivers.py
 
 venv: $(STAMP)

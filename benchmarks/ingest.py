@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import resource
 import subprocess
 import sys
@@ -178,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", default=str(HERE / "_data"))
     p.add_argument("--formats", nargs="+", default=["csv", "parquet"])
     p.add_argument("--skip-pandas", action="store_true")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="run cxkit this many times per format; the median is compared (default 1)")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     p.add_argument("--ext", default="csv", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -192,13 +195,25 @@ def main(argv: list[str] | None = None) -> int:
           f"(ready in {time.perf_counter() - t0:.1f} s)")
     ok = True
     for ext in args.formats:
-        res = {v: measure(v, data, ext) for v in VARIANTS if not (v == "pandas" and args.skip_pandas)}
-        c = res["cxkit"]
-        print(f"\n[{ext}] cxkit: {c['seconds']:.1f} s, peak {c['peak_mb']:,} MB; rows {c['rows']:,}, "
-              f"kept {c['kept']:,}, quarantined {c['quarantined']:,} {c['by_reason']}, journeys {c['journeys']:,}")
+        res = {v: measure(v, data, ext) for v in VARIANTS if v not in ("cxkit", "pandas")}
+        runs = [measure("cxkit", data, ext) for _ in range(max(args.repeat, 1))]
+        if not args.skip_pandas:
+            res["pandas"] = measure("pandas", data, ext)
+        secs = sorted(r["seconds"] for r in runs)
+        c = dict(runs[0], seconds=statistics.median(secs), peak_mb=max(r["peak_mb"] for r in runs))
+        spread = f" (runs: {', '.join(f'{x:.1f}' for x in secs)})" if len(runs) > 1 else ""
+        print(f"\n[{ext}] cxkit: {c['seconds']:.1f} s{' median' if spread else ''}{spread}, peak "
+              f"{c['peak_mb']:,} MB; rows {c['rows']:,}, kept {c['kept']:,}, quarantined "
+              f"{c['quarantined']:,} {c['by_reason']}, journeys {c['journeys']:,}")
         for v, r in res.items():
             print(f"  {v:<12} {r['seconds']:>7.1f} s  peak {r['peak_mb']:>6,} MB  "
                   f"cxkit / {v} = {c['seconds'] / max(r['seconds'], 1e-9):.2f}x")
+        if "pandas" in res:
+            pd_ = res["pandas"]
+            same = all(c[k] == pd_[k] for k in ("rows", "kept", "quarantined", "journeys"))
+            print("  row counts (rows, kept, quarantined, journeys) "
+                  + ("agree with pandas" if same else f"DIFFER from pandas: {pd_}"))
+            ok &= same
         if args.rows >= 10_000_000:
             ok &= c["seconds"] <= 15 and c["peak_mb"] < 3072
     if args.rows >= 10_000_000:
