@@ -153,6 +153,9 @@ class SourceSpec(Base):
     scores: dict[str, ScoreSpec] = Field(default_factory=dict)
     verbatim: str | None = None
     enrich: dict[str, EnrichSpec] = Field(default_factory=dict)
+    # The transaction a row belongs to (an order id): a response and the events that share
+    # its link are joined by it instead of by the time window (see responses_table).
+    link: str | None = None
 
     @field_validator("touchpoint", mode="before")
     @classmethod
@@ -183,6 +186,8 @@ class SourceSpec(Base):
             raise ValueError("an 'events' source needs 'touchpoint'")
         if self.role == "responses" and not self.scores:
             raise ValueError("a 'responses' source needs 'scores' with their valid ranges")
+        if self.link is not None and self.role not in ("events", "responses"):
+            raise ValueError(f"'link' joins responses to events; a '{self.role}' source cannot have one")
         if self.role == "customers" and self.touchpoint is not None and self.timestamp is None:
             raise ValueError("a customers source that emits a touchpoint needs 'timestamp'")
         return self

@@ -45,7 +45,7 @@ REASONS = ["malformed_row", "missing_id", "bad_timestamp", "future_timestamp",
 @dataclass
 class Staged:
     """One source after validation: ``table`` has the raw columns plus parsed ``_``-columns
-    (``_key _ts _tp _value _f_* _s_* _id_* _eid _reason _rcol``)."""
+    (``_key _ts _tp _value _f_* _s_* _id_* _eid _link _reason _rcol``)."""
 
     name: str
     index: int
@@ -167,6 +167,9 @@ def stage_source(engine: Engine, spec: SourcesSpec, catalog: Catalog, name: str,
         used.add(c)
     for c in src.dedupe_on or []:
         used.add(c)
+    if src.link:
+        m["_link"] = blank_to_null(t[src.link])
+        used.add(src.link)
 
     if src.event_id:
         parts = [blank_to_null(t[c]).fill_null("") for c in src.event_id]

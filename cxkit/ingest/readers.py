@@ -63,6 +63,8 @@ def required_columns(spec: SourceSpec, enriched: set[str] | None = None) -> list
     if spec.verbatim:
         cols.append(spec.verbatim)
     cols += [e.column for e in spec.enrich.values()]
+    if spec.link:
+        cols.append(spec.link)
     skip = set(spec.enrich) | (enriched or set())
     out = []
     for c in cols:

@@ -99,9 +99,15 @@ def _rule_columns(k: ibis.Table, rule: Rule, engine: Engine, as_of: datetime) ->
                 met=met)
 
 
+def _linked(finals, role: str) -> bool:
+    return any(s.spec.link for s, _ in finals.values() if s.spec.role == role)
+
+
 def gaps_table(finals, catalog: Catalog, engine: Engine, as_of: datetime) -> ibis.Table | None:
-    """One row per kept event of a touchpoint with an expectation rule."""
+    """One row per kept event of a touchpoint with an expectation rule (plus ``link``, the
+    transaction it belongs to, when an event source declares one)."""
     parts = []
+    with_link = _linked(finals, "events")
     for s, f in finals.values():
         if not _emits_events(s):
             continue
@@ -113,9 +119,10 @@ def gaps_table(finals, catalog: Catalog, engine: Engine, as_of: datetime) -> ibi
             if not all(fld in s.spec.fields for fld in rule.fields()):
                 continue  # checked in validate_config for constant touchpoints
             k = f.filter(f._reason.isnull() & (f._tp == tp))
+            link = {"link": k._link if s.spec.link else ibis.null("string")} if with_link else {}
             parts.append(k.select(event_id=k._eid, customer_id=k._cid,
                                   event_ts=k._ts.cast(UTC_TS), touchpoint=k._tp,
-                                  **_rule_columns(k, rule, engine, as_of)))
+                                  **_rule_columns(k, rule, engine, as_of), **link))
     return _union(parts)
 
 
@@ -198,9 +205,20 @@ def journeys_parts(finals, events: ibis.Table, customers: ibis.Table,
 
 def responses_table(spec: SourcesSpec, finals, catalog: Catalog, gaps: ibis.Table | None,
                     customers: ibis.Table, segments: list[str]) -> ibis.Table | None:
-    """Survey responses with segments, scores, verbatim and window features per rule
-    touchpoint: ``had_/n_/gap_/breach_<tp>`` over [responded_at - window, responded_at)."""
+    """Survey responses with segments, scores, verbatim and features per rule touchpoint:
+    ``had_/n_/gap_/breach_<tp>`` over the gaps in [responded_at - window, responded_at).
+
+    Linked responses (a response source with ``link``, e.g. the order a review is about)
+    take instead the gaps of the events with the same link, whenever they happened, for
+    every touchpoint whose event source declares a link too: a review written before a
+    late parcel arrived is still about that parcel.  Responses without a link value, and
+    touchpoints without linked events, use the window.
+    """
     parts = []
+    with_link = _linked(finals, "responses")
+    linked_tps = {tp for s, _ in finals.values() if s.spec.role == "events" and s.spec.link
+                  for tp in catalog.rule_touchpoints
+                  if s.spec.touchpoint.value in (None, tp)}
     score_names: list[str] = []
     extra: list[str] = []
     for s, f in finals.values():
@@ -221,6 +239,8 @@ def responses_table(spec: SourcesSpec, finals, catalog: Catalog, gaps: ibis.Tabl
         for n in score_names:
             cols[n] = k[f"_s_{n}"] if n in s.spec.scores else ibis.null("float64")
         cols["verbatim"] = blank_to_null(k[s.spec.verbatim]) if s.spec.verbatim else ibis.null("string")
+        if with_link:
+            cols["link"] = k._link if s.spec.link else ibis.null("string")
         for n in extra:
             cols[n] = blank_to_null(k[s.spec.segments[n]]) if n in s.spec.segments else ibis.null("string")
         parts.append(k.select(**cols))
@@ -230,7 +250,7 @@ def responses_table(spec: SourcesSpec, finals, catalog: Catalog, gaps: ibis.Tabl
     seg = customers.select(_c="customer_id", **{c: c for c in segments if c not in extra})
     j = r.left_join(seg, r.customer_id == seg._c)
     order = ["response_id", "customer_id", "responded_at"] + [c for c in segments if c not in extra] \
-        + extra + score_names + ["verbatim"]
+        + extra + score_names + ["verbatim"] + (["link"] if with_link else [])
     r = j.select(*[j[c] for c in order])
     window = ibis.interval(seconds=int(round(spec.window_days * 86400)))
     for tp in catalog.rule_touchpoints:
@@ -238,10 +258,19 @@ def responses_table(spec: SourcesSpec, finals, catalog: Catalog, gaps: ibis.Tabl
             r = r.mutate(**{f"had_{tp}": ibis.literal(0, "int64"), f"n_{tp}": ibis.literal(0, "int64"),
                             f"gap_{tp}": ibis.null("float64"), f"breach_{tp}": ibis.literal(0, "int64")})
             continue
-        g = gaps.filter(gaps.touchpoint == tp).select(_gc="customer_id", _gt="event_ts", _gg="gap",
-                                                      _gm="met")
-        base = r.select(_rid="response_id", _rc="customer_id", _rt="responded_at")
-        m = base.join(g, [base._rc == g._gc, g._gt >= base._rt - window, g._gt < base._rt])
+        by_link = with_link and tp in linked_tps
+        g = gaps.filter(gaps.touchpoint == tp)
+        g = g.select(_gc="customer_id", _gt="event_ts", _gg="gap", _gm="met",
+                     **({"_gl": "link"} if by_link else {}))
+        base = r.select(_rid="response_id", _rc="customer_id", _rt="responded_at",
+                        **({"_rl": "link"} if by_link else {}))
+        win = base.filter(base._rl.isnull()) if by_link else base
+        m = win.join(g, [win._rc == g._gc, g._gt >= win._rt - window, g._gt < win._rt])
+        m = m.select("_rid", "_gc", "_gg", "_gm")
+        if by_link:
+            lk = base.filter(base._rl.notnull())
+            m2 = lk.join(g, [lk._rc == g._gc, lk._rl == g._gl])
+            m = m.union(m2.select("_rid", "_gc", "_gg", "_gm"))
         agg = m.group_by("_rid").aggregate(
             _n=m._gc.count(), _gap=m._gg.mean(),
             _br=ibis.cases((m._gm == False, 1), else_=0).sum())  # noqa: E712 (Ibis expression)

@@ -66,3 +66,11 @@ def test_paths_resolve_relative_to_yaml(tmp_path, make_world):
     spec = load_sources(path)
     assert spec.resolve(spec.sources["orders"].path) == tmp_path / "orders.csv"
     assert spec.resolve(spec.catalog) == tmp_path / "catalog.yaml"
+
+
+def test_link_only_on_events_and_responses(tmp_path, make_world, sources_yaml):
+    bad = sources_yaml.replace("    segments: {region: region}", "    segments: {region: region}\n    link: email", 1)
+    assert bad != sources_yaml
+    path = make_world(tmp_path, sources=bad)
+    with pytest.raises(ConfigError, match="sources.customers.*'link' joins responses to events"):
+        load_sources(path)

@@ -74,3 +74,19 @@ def test_revenue_segments_and_verbatims(olist):
     assert r.verbatim.notna().sum() == msg.notna().sum() == 1656  # README: 1,656 with comments
     assert r.region.notna().all() and r.cohort.str.match(r"^20\d\dQ[1-4]$").all()
     assert r.category.notna().mean() > 0.95
+
+
+def test_reviews_take_their_own_orders_delivery(olist):
+    """Reviews link to their order (``link: order_id``): features come from that order's
+    delivery even when the review was answered before the parcel arrived."""
+    g = olist.gaps.set_index("link")
+    assert g.index.is_unique
+    r = olist.responses.set_index("response_id")
+    assert r.link.notna().all() and (r.had_delivery == 1).all() and (r.n_delivery == 1).all()
+    own = g.loc[r.link]
+    np.testing.assert_array_equal(r.gap_delivery.to_numpy(), own.gap.to_numpy())
+    np.testing.assert_array_equal(r.breach_delivery.to_numpy(), (own.met == False).astype(int).to_numpy())  # noqa: E712
+    # What a 30-day window before the answer would have missed: breaches that only became
+    # events after the review (late parcels, reviewed while the customer waited).
+    after = own.event_ts.to_numpy() >= r.responded_at.to_numpy()
+    assert int((after & (r.breach_delivery.to_numpy() == 1)).sum()) > 100

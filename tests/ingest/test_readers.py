@@ -59,3 +59,21 @@ def test_glob_over_several_files_numbers_rows_per_file(tmp_path, make_world, sou
     # Original rows 3 and 5 are rows 1 and 3 of the second file.
     assert q[["reason", "source_row"]].values.tolist() == [["identity_conflict", 1], ["unknown_touchpoint", 3]]
     assert q.file.str.endswith("web_2.csv").all()
+
+
+def test_quarantined_raw_values_are_the_file_rows(world_result):
+    """Raw values are read back by position: each quarantined row's JSON is exactly the
+    file's row at source_row, also for rows after a line the CSV parser rejected."""
+    import csv
+    import json
+
+    q = world_result.quarantine
+    q = q[q.reason != "malformed_row"]
+    assert len(q) >= 8
+    for row in q.itertuples():
+        with open(row.file, newline="", encoding="utf-8") as fh:
+            lines = list(csv.reader(fh))
+        header, data = lines[0], lines[1:]
+        expect = dict(zip(header, data[row.source_row - 1]))
+        got = {k: ("" if v is None else str(v)) for k, v in json.loads(row.raw).items()}
+        assert got == expect, (row.source, row.source_row)
