@@ -132,7 +132,10 @@ dplots.plot_nps_by_segment(nps);
 # %% [markdown]
 # ## Real data: Olist reviews
 # Runs when `olist_sources` is set (params/olist.yaml): review score explained by the
-# delivery gap and other journey features of real orders.
+# delivery gap and other journey features of real orders. Each review is linked to its own
+# order's delivery (`link: order_id` in the sources YAML) rather than to a time window:
+# Olist sends the survey at delivery or at the promised date, so late parcels are often
+# reviewed before they arrive, and a window would miss exactly those.
 
 # %%
 if RUN_OLIST:
