@@ -211,7 +211,6 @@ class SourcesSpec(Base):
     identity: IdentitySpec = IdentitySpec()
     window_days: float = Field(30.0, gt=0)
     as_of: datetime | None = None
-    progress_rows: int = 1_000_000
     max_quarantine_share: float = Field(0.5, ge=0, le=1)
     sources: dict[str, SourceSpec] = Field(min_length=1)
     # Not from YAML: the folder relative paths are resolved against, and the YAML's own path.

@@ -74,3 +74,16 @@ def test_link_only_on_events_and_responses(tmp_path, make_world, sources_yaml):
     path = make_world(tmp_path, sources=bad)
     with pytest.raises(ConfigError, match="sources.customers.*'link' joins responses to events"):
         load_sources(path)
+
+
+def test_every_sources_key_is_documented():
+    """docs/SOURCES.md names every key a sources YAML accepts (a new field needs a line)."""
+    from pathlib import Path
+
+    from cxkit.ingest.config import SourcesSpec, SourceSpec
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "SOURCES.md").read_text()
+    internal = {"base_dir", "file"}  # set by the loader, not read from YAML
+    keys = (set(SourceSpec.model_fields) | set(SourcesSpec.model_fields)) - internal
+    missing = sorted(k for k in keys if f"`{k}" not in doc)
+    assert not missing, f"not in docs/SOURCES.md: {missing}"
