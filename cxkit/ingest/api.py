@@ -97,9 +97,10 @@ class _Run:
                 for step in e.chain:
                     lookups[step.source] += [step.key, step.value]
         names = list(spec.sources)
-        # delay: the bar appears only on inputs that take a while.
-        bar = tqdm(total=2 * len(names) + 2, desc="ingest", unit="step", disable=not self.progress, delay=5,
-                   leave=False)
+        # One step per source read and validated, identity, accounting, and one per output
+        # table; delay: the bar appears only on inputs that take a while.
+        self.bar = bar = tqdm(total=2 * len(names) + 2 + len(TABLES), desc="ingest", unit="step",
+                              disable=not self.progress, delay=5, leave=False)
         raws, raw_tables = {}, {}
         for n in names:
             need = required_columns(spec.sources[n]) + [c for c in lookups[n]
@@ -156,9 +157,16 @@ class _Run:
             seq, seg, head = journeys_parts(finals, events, customers, segments)
             master = ident.maps[spec.identity.canonical]
             self.journeys_fast = lambda: eng.journeys_arrow(seq, master, seg, head, stage)
+        bar.set_postfix_str("accounted")
         bar.update()
-        bar.close()
         return self
+
+    def step(self, label: str, last: bool = False) -> None:
+        """Advance the progress bar past one output table (close it after the last)."""
+        self.bar.set_postfix_str(label)
+        self.bar.update()
+        if last:
+            self.bar.close()
 
     def _report(self, finals, ident, accounts) -> IngestReport:
         eng = self.engine
@@ -227,7 +235,9 @@ def ingest(sources: Path | str | SourcesSpec, *, engine: str | Engine = "duckdb"
                 out[name] = _tidy(DuckDBEngine.plain_lists(run.journeys_fast()).to_pandas())
             else:
                 out[name] = _empty(name) if expr is None else _tidy(eng.to_pandas(expr))
+            run.step(name)
         out["quarantine"] = run.quarantine
+        run.step("quarantine", last=True)
         _finish(run.report, {k: len(v) for k, v in out.items()}, run.t0)
         return IngestResult(**out, report=run.report)
     finally:
@@ -282,8 +292,10 @@ def run_ingest(sources: Path, out: Path, *, engine: str = "duckdb", progress: bo
             else:
                 eng.to_parquet(expr, path)
             sizes[name] = int(duckdb.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0])
+            run.step(f"wrote {name}")
         run.quarantine.to_parquet(out / "quarantine.parquet", index=False)
         sizes["quarantine"] = len(run.quarantine)
+        run.step("wrote quarantine", last=True)
         _finish(run.report, sizes, run.t0)
         run.report.to_json(out / "ingest_report.json")
         return run.report

@@ -70,11 +70,13 @@ class IngestReport:
     def summary(self) -> str:
         """A short text table: one line per source plus output sizes."""
         w = max([len(n) for n in self.sources] + [6])
+        wn = max([len(f"{s.rows_in:,}") for s in self.sources.values()] + [7])
+        wq = max([len(f"{s.quarantined:,}") for s in self.sources.values()] + [5])
         lines = [f"ingest ({self.engine}, {self.seconds:.1f} s, as of {self.as_of})",
-                 f"{'source':<{w}}  {'rows_in':>9} {'kept':>9} {'quar.':>7}  reasons"]
+                 f"{'source':<{w}}  {'rows_in':>{wn}} {'kept':>{wn}} {'quar.':>{wq}}  reasons"]
         for name, s in self.sources.items():
             reasons = ", ".join(f"{k}={v}" for k, v in sorted(s.by_reason.items())) or "-"
-            lines.append(f"{name:<{w}}  {s.rows_in:>9,} {s.kept:>9,} {s.quarantined:>7,}  {reasons}")
+            lines.append(f"{name:<{w}}  {s.rows_in:>{wn},} {s.kept:>{wn},} {s.quarantined:>{wq},}  {reasons}")
         if self.identity_conflicts:
             lines.append(f"identity conflicts: {len(self.identity_conflicts)} (listed in ingest_report.json)")
         if self.outputs:
