@@ -116,7 +116,24 @@ def run_cxkit(data: Path, ext: str) -> dict:
     report = run_ingest(data / f"sources_{ext}.yaml", data / f"out_cxkit_{ext}", progress=False)
     ev = report.sources["events"]
     return {"rows": ev.rows_in, "kept": ev.kept, "quarantined": ev.quarantined,
-            "by_reason": ev.by_reason, "journeys": report.outputs["journeys"]}
+            "by_reason": ev.by_reason, "journeys": report.outputs["journeys"],
+            "quarantine_digest": _digest_quarantine(data / f"out_cxkit_{ext}")}
+
+
+def _digest(rows, reasons) -> str:
+    """A fingerprint of which rows were quarantined for which reason."""
+    import hashlib
+
+    pairs = sorted(zip((int(r) for r in rows), (str(x) for x in reasons)))
+    return hashlib.sha256(repr(pairs).encode()).hexdigest()[:16]
+
+
+def _digest_quarantine(out: Path) -> str:
+    import pandas as pd
+
+    q = pd.read_parquet(out / "quarantine.parquet")
+    q = q[q.source == "events"]
+    return _digest(q.source_row, q.reason)
 
 
 def run_pandas(data: Path, ext: str) -> dict:
@@ -149,8 +166,9 @@ def run_pandas(data: Path, ext: str) -> dict:
     out.mkdir(exist_ok=True)
     kept.to_parquet(out / "events.parquet", index=False)
     journeys.to_parquet(out / "journeys.parquet")
+    bad = reason[reason.notna()]
     return {"rows": len(ev), "kept": len(kept), "quarantined": int(reason.notna().sum()),
-            "journeys": len(journeys)}
+            "journeys": len(journeys), "quarantine_digest": _digest(bad.index + 1, bad)}
 
 
 VARIANTS = {"duckdb_scan": run_duckdb_scan, "cxkit": run_cxkit, "pandas": run_pandas}
@@ -210,8 +228,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"cxkit / {v} = {c['seconds'] / max(r['seconds'], 1e-9):.2f}x")
         if "pandas" in res:
             pd_ = res["pandas"]
-            same = all(c[k] == pd_[k] for k in ("rows", "kept", "quarantined", "journeys"))
-            print("  row counts (rows, kept, quarantined, journeys) "
+            same = all(c[k] == pd_[k] for k in ("rows", "kept", "quarantined", "journeys",
+                                                 "quarantine_digest"))
+            print("  rows, kept, quarantined, journeys and which row has which reason "
                   + ("agree with pandas" if same else f"DIFFER from pandas: {pd_}"))
             ok &= same
         if args.rows >= 10_000_000:

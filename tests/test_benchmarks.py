@@ -22,6 +22,8 @@ def test_ingest_benchmark_cxkit_and_pandas_agree(tmp_path):
         p = bench.run_pandas(tmp_path, ext)
         assert c["rows"] == p["rows"] == 20_000
         assert (c["kept"], c["quarantined"], c["journeys"]) == (p["kept"], p["quarantined"], p["journeys"])
+        # The same rows (file row numbers) quarantined for the same reasons.
+        assert c["quarantine_digest"] == p["quarantine_digest"]
         # Every injected kind of bad row is found (2 exact duplicates at this size).
         assert set(c["by_reason"]) == {"missing_id", "orphan", "bad_timestamp", "unknown_touchpoint",
                                        "duplicate_event"}
