@@ -151,6 +151,11 @@ class _Run:
             "gaps": gaps,
             "responses": responses_table(spec, finals, self.catalog, gaps, customers, segments),
         }
+        # Columns whose values the catalog and the sources fix (the engine may encode them).
+        tps = self.catalog.touchpoints
+        self.categories = {"events": {
+            "source": list(names), "touchpoint": list(tps),
+            "stage": [v.stage for v in tps.values()], "channel": [v.channel for v in tps.values()]}}
         self.journeys_fast = None
         if isinstance(eng, DuckDBEngine) and events is not None:
             stage = {k: v.stage for k, v in self.catalog.touchpoints.items()}
@@ -290,7 +295,7 @@ def run_ingest(sources: Path, out: Path, *, engine: str = "duckdb", progress: bo
                 # plain list<string> in every reader.
                 pq.write_table(run.journeys_fast(), path, store_schema=False)
             else:
-                eng.to_parquet(expr, path)
+                eng.to_parquet(expr, path, categories=run.categories.get(name))
             sizes[name] = int(duckdb.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0])
             run.step(f"wrote {name}")
         run.quarantine.to_parquet(out / "quarantine.parquet", index=False)
