@@ -2,8 +2,10 @@
 
 Everything else in the pipeline is one set of Ibis expressions.  What lives here: starting a
 connection, registering a raw table, materialising an intermediate result, writing
-Parquet, and three timestamp functions Ibis does not abstract (naive local time -> UTC,
-epoch milliseconds, ordered list aggregation).
+Parquet, the functions Ibis does not abstract (naive local time -> UTC, epoch
+milliseconds, ordered list aggregation, a 64-bit row hash), and where an engine has a
+faster way to the same result: repeated values (DuckDB: a sort), journeys (DuckDB: one
+sort and Arrow instead of list aggregates).
 """
 
 from __future__ import annotations
