@@ -1,4 +1,5 @@
-"""Input checks shared by the steps that read ingested tables."""
+"""Input checks shared by the steps that read tables made upstream (ingest outputs, driver
+summaries): one message format naming the table, the missing columns and what to pass."""
 
 from __future__ import annotations
 

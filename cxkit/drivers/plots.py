@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cxkit._checks import require_columns
 from cxkit.drivers.summaries import ALL, QUADRANTS
 
 # one colour per IPA quadrant, from seaborn's colour-blind palette order
@@ -26,12 +27,8 @@ def _axes(ax):
 
 
 def _require(table: pd.DataFrame, columns: list[str], source: str) -> None:
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValueError(
-            f"table has no column(s) {missing}; pass the DataFrame returned by "
-            f"cxkit.drivers.summaries.{source}."
-        )
+    require_columns(table, columns, table=source,
+                    hint=f"Pass the DataFrame returned by cxkit.drivers.summaries.{source}.")
 
 
 def _one_segment(table: pd.DataFrame, segment: str | None) -> tuple[pd.DataFrame, str]:

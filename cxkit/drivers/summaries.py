@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from cxkit._checks import require_columns
+
 HDI_PROB = 0.94
 ALL = "All"
 MISSING_SEGMENT = "(missing)"
@@ -85,13 +87,9 @@ def _beta_draws(result) -> tuple[np.ndarray, list[str], list[str]]:
 
 
 def _check_columns(data: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise ValueError(
-            f"data has no column(s) {missing} ({what}); available columns: "
-            f"{list(data.columns)}. Pass the table the model was fitted on "
-            "(ingest output responses.parquet)."
-        )
+    require_columns(data, columns, table="responses",
+                    hint=f"({what}) Pass the table the model was fitted on (ingest output "
+                         "responses.parquet).")
 
 
 def _row_segments(result, data: pd.DataFrame, segments: list[str]) -> np.ndarray:

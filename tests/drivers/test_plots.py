@@ -81,7 +81,7 @@ def test_one_segment_must_be_chosen_without_all(importance):
         plot_driver_effects(two)
     with pytest.raises(ValueError, match=r"'East' is not in the table"):
         plot_top3_probability(two, segment="East")
-    with pytest.raises(ValueError, match=r"no column\(s\) \['p_top3'\]"):
+    with pytest.raises(ValueError, match=r"driver_importance table is missing column\(s\) \['p_top3'\]"):
         plot_top3_probability(two.drop(columns="p_top3"), segment="South")
 
 

@@ -155,7 +155,7 @@ def test_ranking_is_uncertain_when_importances_overlap(data):
 
 
 def test_missing_driver_column_is_named(beta, data):
-    with pytest.raises(ValueError, match=r"no column\(s\) \['had_ticket'\]"):
+    with pytest.raises(ValueError, match=r"responses table is missing column\(s\) \[.had_ticket.\]"):
         driver_importance(make_result(beta), data.drop(columns="had_ticket"))
 
 
