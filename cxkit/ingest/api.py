@@ -158,7 +158,7 @@ class _Run:
             "stage": [v.stage for v in tps.values()], "channel": [v.channel for v in tps.values()]}}
         self.journeys_fast = None
         if isinstance(eng, DuckDBEngine) and events is not None:
-            stage = {k: v.stage for k, v in self.catalog.touchpoints.items()}
+            stage = {k: v.stage for k, v in tps.items()}
             seq, seg, head = journeys_parts(finals, events, customers, segments)
             master = ident.maps[spec.identity.canonical]
             self.journeys_fast = lambda: eng.journeys_arrow(seq, master, seg, head, stage)

@@ -21,9 +21,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["Engine", "DuckDBEngine", "SparkEngine", "make_engine", "UTC_TS"]
+__all__ = ["Engine", "DuckDBEngine", "SparkEngine", "make_engine", "UTC_TS", "sql_str"]
 
 UTC_TS = dt.Timestamp(timezone="UTC")
+
+
+def sql_str(text: str) -> str:
+    """``text`` as a SQL string literal (single quotes doubled)."""
+    return "'" + text.replace("'", "''") + "'"
+
 _counter = itertools.count()
 
 
@@ -181,10 +187,7 @@ class DuckDBEngine(Engine):
             # Columns of a known, small set of values as ENUMs: already dictionary-encoded,
             # so the writer skips hashing every value (they read back as plain strings).
             # A strict CAST: a value outside the set is an error, never a silent null.
-            def lit(x):
-                return "'" + x.replace("'", "''") + "'"
-
-            repl = ", ".join(f'CAST("{c}" AS ENUM({", ".join(lit(v) for v in sorted(set(vals)))})) AS "{c}"'
+            repl = ", ".join(f'CAST("{c}" AS ENUM({", ".join(sql_str(v) for v in sorted(set(vals)))})) AS "{c}"'
                              for c, vals in categories.items())
             sql = f"SELECT * REPLACE ({repl}) FROM ({sql})"
         # A small dictionary limit: columns of few distinct values (touchpoint, stage) are
@@ -213,12 +216,8 @@ class DuckDBEngine(Engine):
         # their stage's number, so no string is compared or copied per event here.
         names = sorted(stage)
         stages = sorted(set(stage.values()))
-
-        def lit(x):
-            return "'" + x.replace("'", "''") + "'"
-
-        enum = "ENUM(" + ", ".join(lit(n) for n in names) + ")"
-        stcase = ("CASE touchpoint " + " ".join(f"WHEN {lit(n)} THEN {stages.index(stage[n])}"
+        enum = "ENUM(" + ", ".join(sql_str(n) for n in names) + ")"
+        stcase = ("CASE touchpoint " + " ".join(f"WHEN {sql_str(n)} THEN {stages.index(stage[n])}"
                                               for n in names) + " END::SMALLINT")
         s = self.raw.sql(f"SELECT _ci, TRY_CAST(touchpoint AS {enum}) AS touchpoint, "
                          f"{stcase} AS _st, event_ts FROM ({self.con.compile(seq)}) "

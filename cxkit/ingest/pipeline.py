@@ -44,8 +44,10 @@ REASONS = ["malformed_row", "missing_id", "bad_timestamp", "future_timestamp",
 
 @dataclass
 class Staged:
-    """One source after validation: ``table`` has the raw columns plus parsed ``_``-columns
-    (``_key _ts _tp _value _f_* _s_* _id_* _eid _link _reason _rcol``)."""
+    """One source after validation: ``table`` has ``_fidx, _row``, the raw columns an output
+    reads (segments, verbatim, unmapped attributes) and parsed ``_``-columns
+    (``_key _ts _tp _value _f_* _s_* _id_* _eid _link _reason _rcol``, and ``_cid _ci`` when
+    resolved while parsing); ``source`` is the raw table, for the quarantine's raw values."""
 
     name: str
     index: int
@@ -300,11 +302,10 @@ def customer_master(engine: Engine, customers: Staged) -> ibis.Table:
 
 
 def resolve_identity(engine: Engine, spec: SourcesSpec, staged: dict[str, Staged],
-                     master: ibis.Table | None = None) -> Identity:
-    """Stitch identifiers breadth-first from the canonical customer id (see module doc)."""
+                     master: ibis.Table) -> Identity:
+    """Stitch identifiers breadth-first from the canonical customer id (see module doc);
+    ``master`` is :func:`customer_master` of the customers source."""
     canonical = spec.identity.canonical
-    if master is None:
-        master = customer_master(engine, staged[spec.customers_source])
     maps = {canonical: master}
     kinds = sorted({k for s in staged.values() for k in s.spec.ids} - {canonical})
     conflicts = []
@@ -358,8 +359,9 @@ def classify(engine: Engine, s: Staged, ident: Identity) -> ibis.Table:
     """Add ``_cid`` (the resolved customer id), ``_ci`` (its integer position) and the
     identity reasons (check 8) to a staged source.
 
-    Materialised on every engine: the outputs, the report and the quarantine all read it,
-    and the identity joins are paid once instead of once per reader.
+    Materialised when an identity join was needed (the outputs, the report and the
+    quarantine all read it, so the join is paid once) and always on Spark; a source resolved
+    while parsing stays an expression on DuckDB.
     """
     a = s.table
     resolved = "_cid" in a.columns  # keyed by the canonical id: resolved while parsing
@@ -367,11 +369,9 @@ def classify(engine: Engine, s: Staged, ident: Identity) -> ibis.Table:
         a = a.mutate(_cid=ibis.null("string"), _ci=ibis.null("int32"))
     else:
         mp = ident.maps.get(s.spec.key)
-        if resolved:
-            pass
-        elif mp is None:
+        if not resolved and mp is None:
             a = a.mutate(_cid=ibis.null("string"), _ci=ibis.null("int32"))
-        else:
+        elif not resolved:
             j = a.left_join(mp, a._key == mp._mv)
             a = j.select(*a.columns, _cid=j._mc, _ci=j._ci)
         if ident.conflicts is not None:

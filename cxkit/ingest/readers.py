@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from cxkit.ingest.config import SourceSpec, SourcesSpec
+from cxkit.ingest.engine import sql_str
 from cxkit.ingest.errors import SchemaMismatchError, SourceReadError
 
 __all__ = ["RawSource", "read_source", "required_columns"]
@@ -35,10 +36,6 @@ class RawSource:
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def required_columns(spec: SourceSpec, enriched: set[str] | None = None) -> list[str]:
@@ -118,12 +115,12 @@ def read_source(con, spec: SourcesSpec, name: str, need: list[str]) -> RawSource
             if len(mal):
                 malformed.append(mal)
         else:
-            rel = con.sql(f"SELECT * FROM read_parquet({_lit(str(path))}) LIMIT 0")
+            rel = con.sql(f"SELECT * FROM read_parquet({sql_str(str(path))}) LIMIT 0")
             cols = list(rel.columns)
             _check_columns(path, cols, need, spec, name)
             con.execute(f"CREATE OR REPLACE TEMP VIEW {_q(part)} AS SELECT {i}::INTEGER AS _fidx, "
                         f"(file_row_number + 1)::BIGINT AS _row, * EXCLUDE (file_row_number) "
-                        f"FROM read_parquet({_lit(str(path))}, file_row_number=true)")
+                        f"FROM read_parquet({sql_str(str(path))}, file_row_number=true)")
         if columns is None:
             columns = cols
         elif cols != columns:
@@ -138,13 +135,13 @@ def read_source(con, spec: SourcesSpec, name: str, need: list[str]) -> RawSource
 
 
 def _read_csv(con, path: Path, cols: list[str], delim: str, part: str, fidx: int) -> pd.DataFrame:
-    colspec = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in cols) + "}"
+    colspec = "{" + ", ".join(f"{sql_str(c)}: 'VARCHAR'" for c in cols) + "}"
     rej = f"{part}_rej"
     # Explicit columns and no sniffing: the header was checked above, and sniffing would
     # guess types (we want text) and could mis-guess the dialect on dirty files.
-    scan = (f"read_csv({_lit(str(path))}, header=true, columns={colspec}, auto_detect=false, "
-            f"delim={_lit(delim)}, quote='\"', escape='\"', store_rejects=true, "
-            f"rejects_table={_lit(rej)}, rejects_scan={_lit(rej + '_scan')})")
+    scan = (f"read_csv({sql_str(str(path))}, header=true, columns={colspec}, auto_detect=false, "
+            f"delim={sql_str(delim)}, quote='\"', escape='\"', store_rejects=true, "
+            f"rejects_table={sql_str(rej)}, rejects_scan={sql_str(rej + '_scan')})")
     # The table keeps file order (insertion order is preserved while sources are read), so
     # its rowid is the accepted row's position: no row_number() window, which made DuckDB
     # carry every text column through a serial step (2-3x the cost of the read itself).
@@ -182,7 +179,7 @@ def _read_table(con, spec: SourcesSpec, name: str, need: list[str]) -> RawSource
         if not db.is_file():
             raise SourceReadError(f"{spec.file}: sources.{name}.database: {db} not found")
         alias = f"_db_{name}"
-        con.execute(f"ATTACH IF NOT EXISTS {_lit(str(db))} AS {_q(alias)} (READ_ONLY)")
+        con.execute(f"ATTACH IF NOT EXISTS {sql_str(str(db))} AS {_q(alias)} (READ_ONLY)")
         ref = f"{_q(alias)}.{ref}"
         label = f"{db}:{src.table}"
     try:
