@@ -3,19 +3,43 @@
 Paths are anchored on this file, never on the working directory, so ``cxkit run`` and the
 notebooks find the same folders wherever they are started from.
 
-A run YAML has the sections ``run``, ``ingest``, ``drivers``, ``value`` and an optional
-``olist``. Unknown keys are an error (papermill would only warn and then run with the
-default), reported with the file, the key's location and a "did you mean" suggestion.
-Relative paths in the YAML are relative to the YAML file itself.
+One typed section per step of a run (the single source of every parameter; the notebooks'
+parameters cells, the README table and the function defaults are checked against these
+models by ``tests/test_parameters.py``):
+
+========== ======================== ===========================================
+section    model                    read by
+========== ======================== ===========================================
+``run``      :class:`RunSection`        the runner (name, output folder)
+``ingest``   :class:`IngestSection`     notebook 10 (``cxkit.ingest``)
+``journeys`` :class:`JourneysSection`   notebook 10 (funnel, cohorts, gaps)
+``drivers``  :class:`DriversSection`    notebook 20 (features + driver model)
+``value``    :class:`ValueSection`      notebook 30 (value model, scenarios, quadrants)
+``olist``    :class:`OlistSection`      notebook 20's optional real-data section
+========== ======================== ===========================================
+
+Adding a section is a local change: write a ``_Section`` subclass and add one optional field
+to :class:`RunConfig` (``alerts: AlertsSection | None = None``). Fields typed ``Path``
+anywhere in the tree are resolved against the YAML file that sets them, with no extra code.
+
+A run YAML may start with ``extends: <other.yaml>`` (relative to itself): the base is read
+first and the file's own sections are merged over it key by key (mappings merge, lists and
+scalars replace, ``null`` removes an optional section). Unknown keys are an error (papermill
+would only warn and then run with the default), reported with the file, the key's location
+and a "did you mean" suggestion.
+
+No default names a column of any data set: columns (outcome, drivers, segments, scores,
+revenue) always come from the YAML.
 """
 
 from __future__ import annotations
 
 import difflib
+import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
@@ -27,6 +51,8 @@ PARAMS_DIR = PROJECT_ROOT / "params"
 # The real Olist sample sits beside the project, never inside it (non-commercial licence).
 OLIST_DIR = PROJECT_ROOT.parent / "shared" / "data" / "olist_sample"
 
+Family = Literal["gaussian", "bernoulli", "ordinal"]
+
 
 class ConfigError(ValueError):
     """A run YAML that cannot be used; the message names the file, the key and the fix."""
@@ -36,6 +62,7 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# --------------------------------------------------------------------------- sections
 class RunSection(_Section):
     name: str = "cx"  # shown in the manifest and the report titles
     out_dir: Path = REPORTS_DIR  # reports/<run_id>/ is created below it
@@ -43,19 +70,65 @@ class RunSection(_Section):
 
 class IngestSection(_Section):
     sources: Path  # sources YAML for cxkit.ingest.run_ingest
-    window_days: int = Field(90, gt=0)  # touchpoint window before each survey response
+    window_days: int = Field(30, gt=0)  # touchpoint window before each survey response
     engine: Literal["duckdb", "pyspark"] = "duckdb"
 
 
+class JourneysSection(_Section):
+    segment: str | None = None  # customers column for the gap chart; None: overall only
+    gap_segments: list[str] = Field(default_factory=list)  # journey_gaps table breakdowns
+
+
+class MissingPolicy(_Section):
+    """What to do with missing values of one model column.
+
+    YAML forms: ``drop``, ``indicator``, ``{impute: median}``, ``{impute: 0}``.
+    ``indicator`` fills with the median and adds a 0/1 ``<column>_missing`` driver.
+    """
+
+    action: Literal["drop", "impute", "indicator"]
+    value: float | Literal["median"] | None = None  # impute: a number or "median"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short(cls, v):
+        if isinstance(v, str):
+            return {"action": v}
+        if isinstance(v, dict) and set(v) == {"impute"}:
+            return {"action": "impute", "value": v["impute"]}
+        return v
+
+    @model_validator(mode="after")
+    def _check(self):
+        if (self.action == "impute") != (self.value is not None):
+            raise ValueError("write 'drop', 'indicator' or {impute: <number or median>}")
+        return self
+
+
+class SummarySection(_Section):
+    """Headline score by segment in notebook 20: ``nps`` (0-10, promoters minus
+    detractors), ``top_box`` (share in the top ``top`` points of 1..``scale_max``),
+    ``share`` (share of 1s of a 0/1 outcome) or ``none``."""
+
+    kind: Literal["nps", "top_box", "share", "none"] = "none"
+    score: str | None = None  # responses column; None: the driver model's outcome
+    scale_max: int = Field(5, ge=2)  # top_box only
+    top: int = Field(2, ge=1)  # top_box only
+
+
 class DriversSection(_Section):
-    outcome: str = "nps"
-    family: Literal["gaussian", "bernoulli", "ordinal"] = "gaussian"
-    drivers: list[str]
-    segments: list[str] = Field(default_factory=list)
+    outcome: str  # responses column the model explains
+    family: Family = "gaussian"
+    drivers: list[str] = Field(min_length=1)  # responses columns (numeric or categorical)
+    segments: list[str] = Field(default_factory=list)  # >2 are crossed into one level
+    categorical: dict[str, str] = Field(default_factory=dict)  # column: reference level
+    missing: dict[str, MissingPolicy] = Field(default_factory=dict)  # column: policy
+    never_flags: bool = True  # gap_<tp> of a never-happened actual -> never_<tp> flag
+    summary: SummarySection = Field(default_factory=SummarySection)
     draws: int = Field(1000, gt=0)
     tune: int = Field(1000, gt=0)
     chains: int = Field(4, gt=0)
-    seed: int = 42
+    seed: int = 0
     parametrization: Literal["auto", "centered", "non_centered"] = "auto"  # hierarchy form
     target_accept: float = Field(0.8, gt=0, lt=1)  # NUTS step-size target; raise on divergences
     allow_failed_gate: bool = False  # True: publish despite a failed convergence gate, flagged
@@ -68,35 +141,105 @@ class Scenario(_Section):
     clip: tuple[float, float] | None = None
 
 
+class SnapshotSection(_Section):
+    """A customer snapshot file (one row per customer, no timestamps) as the value table."""
+
+    path: Path  # CSV or Parquet
+    customer_id: str  # id column (same ids as the responses' customer_id)
+    score: str  # score column (the driver model's outcome scale)
+    churned: str | None = None  # churn flag column (give this or ``retained``)
+    retained: str | None = None  # retention flag column
+    true_values: list[str] = Field(default_factory=lambda: ["1", "true", "yes", "y"])
+    false_values: list[str] = Field(default_factory=lambda: ["0", "false", "no", "n"])
+    revenue: str  # revenue of the period after the score (spend if retained)
+    revenue_pre: str | None = None  # revenue before; None: ``revenue`` (stated in attrs)
+    segments: list[str] = Field(default_factory=list)  # segment columns carried
+
+    @model_validator(mode="after")
+    def _one_flag(self):
+        if (self.churned is None) == (self.retained is None):
+            raise ValueError("give exactly one of 'churned' or 'retained'")
+        return self
+
+
 class ValueSection(_Section):
-    score: str = "nps"
-    segment: str = "region"
-    cutoff: str | None = None  # ISO date; None = the notebook picks the data's midpoint
-    horizon_days: int = Field(180, gt=0)
+    score: str | None = None  # responses score; None: the driver model's outcome
+    segment: str  # customers column the value model pools over
+    segments: list[str] = Field(default_factory=list)  # more columns carried to the tables
+    cutoff: str | None = None  # ISO date; None = latest date leaving the horizon
+    horizon_days: int = Field(365, gt=0)
     scenarios: list[Scenario] = Field(default_factory=list)
+    snapshot: SnapshotSection | None = None  # customer snapshot instead of events
 
 
 class OlistSection(_Section):
     sources: Path  # sources YAML for the Olist sample
-    outcome: str = "review_score"
-    family: Literal["gaussian", "bernoulli", "ordinal"] = "gaussian"
-    drivers: list[str] = Field(default_factory=list)
+    outcome: str  # responses column of the Olist ingest
+    family: Family = "gaussian"
+    drivers: list[str] = Field(min_length=1)
     segments: list[str] = Field(default_factory=list)
+    missing: dict[str, MissingPolicy] = Field(default_factory=dict)
+    never_flags: bool = True
 
 
 class RunConfig(_Section):
-    """One whole run, as validated from ``params/<run>.yaml``."""
+    """One whole run, as validated from ``params/<run>.yaml``.
+
+    ``value: null`` (or no value section) skips notebook 30 with a stated reason.
+    """
 
     run: RunSection = Field(default_factory=RunSection)
     ingest: IngestSection
+    journeys: JourneysSection = Field(default_factory=JourneysSection)
     drivers: DriversSection
-    value: ValueSection = Field(default_factory=ValueSection)
+    value: ValueSection | None = None
     olist: OlistSection | None = None
     source: Path | None = Field(None, exclude=True)  # the YAML it came from
 
     def to_jsonable(self) -> dict[str, Any]:
         """The parameters as plain JSON types (paths as strings), for the manifest."""
         return self.model_dump(mode="json", exclude={"source"})
+
+    def skipped_steps(self) -> dict[str, str]:
+        """Notebook stem -> reason, for the steps this run's data cannot support."""
+        out = {}
+        if self.value is None:
+            out["30_revenue_impact"] = ("no value section in the run YAML: the data declares "
+                                        "no revenue or retention, so the value model, "
+                                        "scenarios and quadrants do not apply")
+        return out
+
+
+# --------------------------------------------------------------------------- loading
+def _models_in(ann) -> list[type[BaseModel]]:
+    """Pydantic models inside an annotation (``X | None``, ``list[X]``, ``dict[str, X]``)."""
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return [ann]
+    return [m for arg in typing.get_args(ann) for m in _models_in(arg)]
+
+
+def _is_path(ann) -> bool:
+    return ann is Path or Path in typing.get_args(ann)
+
+
+def path_fields(model: type[BaseModel] = None, prefix: tuple = ()) -> list[tuple[str, ...]]:
+    """Dotted locations of every ``Path`` field below ``model`` (default :class:`RunConfig`).
+
+    Examples
+    --------
+    >>> ("ingest", "sources") in path_fields()
+    True
+    """
+    model = model or RunConfig
+    out = []
+    for name, field in model.model_fields.items():
+        if name == "source" and model is RunConfig:
+            continue
+        if _is_path(field.annotation):
+            out.append((*prefix, name))
+        for sub in _models_in(field.annotation):
+            out.extend(path_fields(sub, (*prefix, name)))
+    return out
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
@@ -107,12 +250,9 @@ def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
         field = model.model_fields.get(part)
         if field is None:
             break
-        ann = field.annotation
-        for candidate in (ann, *getattr(ann, "__args__", ())):
-            for inner in (candidate, *getattr(candidate, "__args__", ())):
-                if isinstance(inner, type) and issubclass(inner, BaseModel):
-                    model = inner
-                    break
+        subs = _models_in(field.annotation)
+        if subs:
+            model = subs[0]
     return list(model.model_fields)
 
 
@@ -137,8 +277,67 @@ def _resolve(p: Path, base: Path) -> Path:
     return p if p.is_absolute() else (base / p).resolve()
 
 
+def _resolve_paths(raw: dict, base: Path) -> dict:
+    """Resolve every Path field set in ``raw`` against ``base`` (the YAML's folder)."""
+    for loc in path_fields():
+        node = raw
+        for part in loc[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(node.get(loc[-1]), str):
+            node[loc[-1]] = str(_resolve(Path(node[loc[-1]]), base))
+    return raw
+
+
+def merge(base: dict, over: dict) -> dict:
+    """``over`` merged onto ``base``: mappings merge key by key, everything else replaces.
+
+    Examples
+    --------
+    >>> merge({"a": {"x": 1, "y": 2}, "b": [1]}, {"a": {"y": 3}, "b": [2]})
+    {'a': {'x': 1, 'y': 3}, 'b': [2]}
+    """
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict:
+    import yaml
+
+    if path in chain:
+        raise ConfigError(f"{path}: 'extends' loops back to itself "
+                          f"({' -> '.join(str(p) for p in (*chain, path))}).")
+    if not path.is_file():
+        where = f" (extended by {chain[-1]})" if chain else ""
+        raise ConfigError(f"{path}: run parameters file not found{where}. "
+                          f"Pass a YAML from {PARAMS_DIR}, e.g. params/sample.yaml.")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping with sections "
+                          f"{', '.join(k for k in RunConfig.model_fields if k != 'source')}, "
+                          f"got {type(raw).__name__}.")
+    if "source" in raw:
+        raise ConfigError(f"{path}: unknown key 'source'. Allowed: extends, "
+                          f"{', '.join(k for k in RunConfig.model_fields if k != 'source')}.")
+    raw = _resolve_paths(raw, path.parent)
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}: 'extends' must be a file name (got {parent!r}).")
+    base = _read_raw(_resolve(Path(parent), path.parent), (*chain, path))
+    return merge(base, raw)
+
+
 def load_config(path: str | Path) -> RunConfig:
-    """Read and validate a run YAML.
+    """Read and validate a run YAML (following ``extends:``).
 
     Parameters
     ----------
@@ -148,47 +347,24 @@ def load_config(path: str | Path) -> RunConfig:
     Returns
     -------
     RunConfig
-        Validated parameters; relative paths resolved against the YAML's folder.
+        Validated parameters; relative paths resolved against the YAML that set them.
 
     Raises
     ------
     ConfigError
-        File missing, not YAML, not a mapping, or keys unknown / values invalid.
+        File missing, not YAML, not a mapping, an ``extends`` loop, or keys unknown /
+        values invalid (all listed at once).
 
     Examples
     --------
-    >>> cfg = load_config(PARAMS_DIR / "sample.yaml")  # doctest: +SKIP
-    >>> cfg.drivers.outcome  # doctest: +SKIP
-    'nps'
+    >>> cfg = load_config(PARAMS_DIR / "smoke.yaml")
+    >>> cfg.drivers.outcome, cfg.drivers.draws
+    ('nps', 100)
     """
-    import yaml
-
     path = Path(path).resolve()
-    if not path.is_file():
-        raise ConfigError(f"{path}: run parameters file not found. "
-                          f"Pass a YAML from {PARAMS_DIR}, e.g. params/sample.yaml.")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping with sections run, ingest, drivers, "
-                          f"value (and optional olist), got {type(raw).__name__}.")
-    if "source" in raw:
-        raise ConfigError(f"{path}: unknown key 'source'. Allowed: run, ingest, drivers, "
-                          f"value, olist.")
+    raw = _read_raw(path)
     try:
         cfg = RunConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, path)) from None
-
-    base = path.parent
-    run = cfg.run
-    if "out_dir" in (raw.get("run") or {}):
-        run = run.model_copy(update={"out_dir": _resolve(run.out_dir, base)})
-    ingest = cfg.ingest.model_copy(update={"sources": _resolve(cfg.ingest.sources, base)})
-    olist = cfg.olist
-    if olist is not None:
-        olist = olist.model_copy(update={"sources": _resolve(olist.sources, base)})
-    return cfg.model_copy(update={"run": run, "ingest": ingest, "olist": olist,
-                                  "source": path})
+    return cfg.model_copy(update={"source": path})

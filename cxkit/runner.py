@@ -46,6 +46,66 @@ class RunnerError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- parameters
+#: The one mapping from run YAML fields onto notebook parameters (plus ``run_dir``, always).
+#: ``tests/test_parameters.py`` checks every notebook's parameters cell defaults against the
+#: field defaults of :mod:`cxkit.config` through this table.
+NOTEBOOK_PARAMETERS: dict[str, dict[str, str]] = {
+    "10_ingest_journeys": {
+        "sources": "ingest.sources", "window_days": "ingest.window_days",
+        "engine": "ingest.engine", "segment": "journeys.segment",
+        "gap_segments": "journeys.gap_segments", "seed": "drivers.seed",
+    },
+    "20_driver_model": {
+        "outcome": "drivers.outcome", "family": "drivers.family", "drivers": "drivers.drivers",
+        "segments": "drivers.segments", "categorical": "drivers.categorical",
+        "missing": "drivers.missing", "never_flags": "drivers.never_flags",
+        "summary": "drivers.summary", "draws": "drivers.draws", "tune": "drivers.tune",
+        "chains": "drivers.chains", "seed": "drivers.seed",
+        "parametrization": "drivers.parametrization", "target_accept": "drivers.target_accept",
+        "allow_failed_gate": "drivers.allow_failed_gate",
+        "olist_sources": "olist.sources", "olist_outcome": "olist.outcome",
+        "olist_family": "olist.family", "olist_drivers": "olist.drivers",
+        "olist_segments": "olist.segments", "olist_missing": "olist.missing",
+        "olist_never_flags": "olist.never_flags",
+    },
+    "30_revenue_impact": {
+        "score": "value.score", "outcome": "drivers.outcome", "segment": "value.segment",
+        "segments": "value.segments", "cutoff": "value.cutoff",
+        "horizon_days": "value.horizon_days", "scenarios": "value.scenarios",
+        "snapshot": "value.snapshot", "draws": "drivers.draws", "tune": "drivers.tune",
+        "chains": "drivers.chains", "seed": "drivers.seed",
+        "allow_failed_gate": "drivers.allow_failed_gate",
+    },
+}
+
+
+def _field(dotted: str):
+    section, name = dotted.split(".")
+    model = config._models_in(RunConfig.model_fields[section].annotation)[0]
+    return model, model.model_fields[name]
+
+
+def parameter_default(dotted: str) -> Any:
+    """The notebook default of a run YAML field: its model default as JSON, or the empty
+    value of its type when the YAML must set it (``""``, ``[]``, ``{}``).
+
+    Examples
+    --------
+    >>> parameter_default("drivers.chains"), parameter_default("drivers.outcome")
+    (4, '')
+    """
+    from pydantic_core import PydanticUndefined
+
+    from pydantic import TypeAdapter
+
+    _, field = _field(dotted)
+    if field.default is not PydanticUndefined or field.default_factory is not None:
+        value = field.get_default(call_default_factory=True)
+        return TypeAdapter(field.annotation).dump_python(value, mode="json")
+    origin = getattr(field.annotation, "__origin__", field.annotation)
+    return {list: [], dict: {}}.get(origin, "")
+
+
 def notebook_parameters(cfg: RunConfig, notebook: str, run_dir: str | Path) -> dict[str, Any]:
     """The Papermill parameters one notebook of the run receives.
 
@@ -54,38 +114,25 @@ def notebook_parameters(cfg: RunConfig, notebook: str, run_dir: str | Path) -> d
     cfg : RunConfig
         Validated run parameters.
     notebook : str
-        Notebook stem (``"20_driver_model"``); notebooks outside :data:`NOTEBOOKS` get only
-        ``run_dir``.
+        Notebook stem (``"20_driver_model"``); notebooks outside
+        :data:`NOTEBOOK_PARAMETERS` get only ``run_dir``.
     run_dir : str or Path
         Folder the notebook writes its tables and models into.
 
     Examples
     --------
-    >>> notebook_parameters(cfg, "30_revenue_impact", "/tmp/run")["horizon_days"]  # doctest: +SKIP
-    180
+    >>> cfg = load_config(config.PARAMS_DIR / "smoke.yaml")
+    >>> notebook_parameters(cfg, "30_revenue_impact", "/tmp/run")["horizon_days"]
+    365
     """
     params: dict[str, Any] = {"run_dir": str(run_dir)}
-    d, v, o = cfg.drivers, cfg.value, cfg.olist
-    if notebook == "10_ingest_journeys":
-        params |= {"sources": str(cfg.ingest.sources), "window_days": cfg.ingest.window_days,
-                   "engine": cfg.ingest.engine, "segment": v.segment, "seed": d.seed}
-    elif notebook == "20_driver_model":
-        params |= {"outcome": d.outcome, "family": d.family, "drivers": list(d.drivers),
-                   "segments": list(d.segments), "draws": d.draws, "tune": d.tune,
-                   "chains": d.chains, "seed": d.seed,
-                   "parametrization": d.parametrization, "target_accept": d.target_accept,
-                   "allow_failed_gate": d.allow_failed_gate,
-                   "olist_sources": str(o.sources) if o else "",
-                   "olist_outcome": o.outcome if o else "review_score",
-                   "olist_family": o.family if o else "gaussian",
-                   "olist_drivers": list(o.drivers) if o else [],
-                   "olist_segments": list(o.segments) if o else []}
-    elif notebook == "30_revenue_impact":
-        params |= {"score": v.score, "segment": v.segment, "cutoff": v.cutoff or "",
-                   "horizon_days": v.horizon_days, "seed": d.seed,
-                   "draws": d.draws, "tune": d.tune, "chains": d.chains,
-                   "allow_failed_gate": d.allow_failed_gate,
-                   "scenarios": [s.model_dump(mode="json") for s in v.scenarios]}
+    dumped = cfg.to_jsonable()
+    for name, dotted in NOTEBOOK_PARAMETERS.get(notebook, {}).items():
+        section, field = dotted.split(".")
+        if dumped.get(section) is None:  # optional section absent: the notebook's default
+            params[name] = parameter_default(dotted)
+        else:
+            params[name] = dumped[section][field]
     return params
 
 

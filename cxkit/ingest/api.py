@@ -43,28 +43,37 @@ class IngestResult:
         return {t: getattr(self, t) for t in TABLES}
 
 
-def validate_config(spec: SourcesSpec, catalog: Catalog) -> None:
-    """Cross-checks between the sources YAML and the catalog (names file and key)."""
-    where = spec.file
+def config_problems(spec: SourcesSpec, catalog: Catalog) -> list[str]:
+    """Every cross-check failure between the sources YAML and the catalog, one line each
+    (names file and key); empty when they agree."""
+    where, out = spec.file, []
     for name, s in spec.sources.items():
         tp = s.touchpoint
         if tp is not None and tp.value is not None and tp.value not in catalog.touchpoints:
-            raise ConfigError(f"{where}: sources.{name}.touchpoint: '{tp.value}' is not in the "
-                              f"catalog {catalog.file} (known: {sorted(catalog.touchpoints)})")
+            out.append(f"{where}: sources.{name}.touchpoint: '{tp.value}' is not in the "
+                       f"catalog {catalog.file} (known: {sorted(catalog.touchpoints)})")
         if tp is not None and tp.map:
             bad = sorted(set(tp.map.values()) - set(catalog.touchpoints))
             if bad:
-                raise ConfigError(f"{where}: sources.{name}.touchpoint.map: {bad} not in the "
-                                  f"catalog {catalog.file}")
-        if tp is not None and tp.value is not None and catalog.touchpoints[tp.value].rule:
+                out.append(f"{where}: sources.{name}.touchpoint.map: {bad} not in the "
+                           f"catalog {catalog.file}")
+        if tp is not None and tp.value in catalog.touchpoints and catalog.touchpoints[tp.value].rule:
             rule = catalog.touchpoints[tp.value].rule
             missing = [f for f in rule.fields() if f not in s.fields]
             if missing:
-                raise ConfigError(f"{where}: sources.{name}.fields: touchpoint '{tp.value}' has a "
-                                  f"{rule.kind} rule in {catalog.file} that needs fields {missing}")
+                out.append(f"{where}: sources.{name}.fields: touchpoint '{tp.value}' has a "
+                           f"{rule.kind} rule in {catalog.file} that needs fields {missing}")
         if s.cohort and s.cohort.first_touchpoint and s.cohort.first_touchpoint not in catalog.touchpoints:
-            raise ConfigError(f"{where}: sources.{name}.cohort.first_touchpoint: "
-                              f"'{s.cohort.first_touchpoint}' is not in the catalog")
+            out.append(f"{where}: sources.{name}.cohort.first_touchpoint: "
+                       f"'{s.cohort.first_touchpoint}' is not in the catalog")
+    return out
+
+
+def validate_config(spec: SourcesSpec, catalog: Catalog) -> None:
+    """Cross-checks between the sources YAML and the catalog; raises listing every problem."""
+    problems = config_problems(spec, catalog)
+    if problems:
+        raise ConfigError("\n".join(problems))
 
 
 def _as_spec(sources: Path | str | SourcesSpec) -> SourcesSpec:

@@ -101,9 +101,16 @@ class EnrichSpec(Base):
 
 
 class ScoreSpec(Base):
+    """A score column and its valid range. ``map`` recodes text answers to numbers
+    (``{satisfied: 1, "neutral or dissatisfied": 0}``; matched after trimming, case
+    ignored); ``na`` lists not-applicable codes (e.g. ``[0]`` = "did not use") that become
+    blank instead of out of range."""
+
     column: str
     min: float
     max: float
+    map: dict[str, float] | None = None
+    na: list[float] = Field(default_factory=list)
 
 
 class CohortSpec(Base):
@@ -180,7 +187,9 @@ class SourceSpec(Base):
             raise ValueError(f"a '{self.role}' source needs 'key' (the id kind naming the customer)")
         if self.key is not None and self.key not in self.ids:
             raise ValueError(f"key '{self.key}' is not one of the declared ids {sorted(self.ids)}")
-        if self.role in ("events", "responses") and self.timestamp is None:
+        # Responses may lack a timestamp (a flat survey export, a customer snapshot): they
+        # then get no journey-window features, only their own scores and segments.
+        if self.role == "events" and self.timestamp is None:
             raise ValueError(f"a '{self.role}' source needs 'timestamp'")
         if self.role == "events" and self.touchpoint is None:
             raise ValueError("an 'events' source needs 'touchpoint'")

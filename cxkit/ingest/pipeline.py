@@ -154,9 +154,16 @@ def stage_source(engine: Engine, spec: SourcesSpec, catalog: Catalog, name: str,
         m["_tp"] = ibis.null("string")
 
     for sname, s in src.scores.items():
-        v = parse_number(t[s.column])
+        raw_score = t[s.column]
+        if s.map:
+            text = blank_to_null(raw_score.cast("string")).strip().lower()
+            raw_score = text.substitute({str(k).strip().lower(): str(v) for k, v in s.map.items()},
+                                        else_=ibis.null("string"))
+        v0 = parse_number(raw_score)
+        is_na = v0.isin(s.na).fill_null(False) if s.na else ibis.literal(False)
+        v = ibis.cases((is_na, ibis.null("float64")), else_=v0)
         m[f"_s_{sname}"] = v
-        bad = present(t[s.column]) & (v.isnull() | (v < s.min) | (v > s.max))
+        bad = present(t[s.column]) & ~is_na & (v0.isnull() | (v0 < s.min) | (v0 > s.max))
         checks.append((bad, "score_out_of_range", s.column))
         used.add(s.column)
     for c in list(src.segments.values()) + ([src.verbatim] if src.verbatim else []):

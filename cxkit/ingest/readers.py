@@ -89,12 +89,41 @@ def _check_columns(file: Path | str, have: list[str], need: list[str], spec: Sou
             "Fix the mapping or the file.")
 
 
+def check_header(path: Path | str, cols: list[str]) -> None:
+    """Refuse a header with blank or repeated cells, naming the file and the 1-based
+    column positions (DuckDB would otherwise fail with a binder error or rename silently).
+
+    Examples
+    --------
+    >>> check_header("x.csv", ["id", "", "id"])
+    Traceback (most recent call last):
+    ...
+    cxkit.ingest.errors.SchemaMismatchError: x.csv: header cell at column 2 is blank; column 3 'id' repeats column 1. Give every column a unique name in the file's first row (or export it again with headers), then run again.
+    """
+    problems = [f"header cell at column {i} is blank" for i, c in enumerate(cols, 1)
+                if not c.strip()]
+    seen: dict[str, int] = {}
+    for i, c in enumerate(cols, 1):
+        if not c.strip():
+            continue
+        if c in seen:
+            problems.append(f"column {i} {c!r} repeats column {seen[c]}")
+        else:
+            seen[c] = i
+    if problems:
+        raise SchemaMismatchError(f"{path}: {'; '.join(problems)}. Give every column a unique "
+                                  "name in the file's first row (or export it again with "
+                                  "headers), then run again.")
+
+
 def _csv_header(path: Path, delimiter: str) -> list[str]:
     with open(path, newline="", encoding="utf-8-sig") as fh:
         try:
-            return next(csv.reader(fh, delimiter=delimiter))
+            cols = next(csv.reader(fh, delimiter=delimiter))
         except StopIteration:
             raise SourceReadError(f"{path}: empty file (no header row)") from None
+    check_header(path, cols)
+    return cols
 
 
 def read_source(con, spec: SourcesSpec, name: str, need: list[str]) -> RawSource:

@@ -206,7 +206,9 @@ def journeys_parts(finals, events: ibis.Table, customers: ibis.Table,
 def responses_table(spec: SourcesSpec, finals, catalog: Catalog, gaps: ibis.Table | None,
                     customers: ibis.Table, segments: list[str]) -> ibis.Table | None:
     """Survey responses with segments, scores, verbatim and features per rule touchpoint:
-    ``had_/n_/gap_/breach_<tp>`` over the gaps in [responded_at - window, responded_at).
+    ``had_/n_/gap_/breach_/never_<tp>`` over the gaps in [responded_at - window,
+    responded_at); ``never_<tp>`` is 1 when an event's actual never happened although its
+    deadline passed (its gap is then unknown and left out of ``gap_<tp>``).
 
     Linked responses (a response source with ``link``, e.g. the order a review is about)
     take instead the gaps of the events with the same link, whenever they happened, for
@@ -256,7 +258,8 @@ def responses_table(spec: SourcesSpec, finals, catalog: Catalog, gaps: ibis.Tabl
     for tp in catalog.rule_touchpoints:
         if gaps is None:
             r = r.mutate(**{f"had_{tp}": ibis.literal(0, "int64"), f"n_{tp}": ibis.literal(0, "int64"),
-                            f"gap_{tp}": ibis.null("float64"), f"breach_{tp}": ibis.literal(0, "int64")})
+                            f"gap_{tp}": ibis.null("float64"), f"breach_{tp}": ibis.literal(0, "int64"),
+                            f"never_{tp}": ibis.literal(0, "int64")})
             continue
         by_link = with_link and tp in linked_tps
         g = gaps.filter(gaps.touchpoint == tp)
@@ -273,13 +276,17 @@ def responses_table(spec: SourcesSpec, finals, catalog: Catalog, gaps: ibis.Tabl
             m = m.union(m2.select("_rid", "_gc", "_gg", "_gm"))
         agg = m.group_by("_rid").aggregate(
             _n=m._gc.count(), _gap=m._gg.mean(),
-            _br=ibis.cases((m._gm == False, 1), else_=0).sum())  # noqa: E712 (Ibis expression)
+            _br=ibis.cases((m._gm == False, 1), else_=0).sum(),  # noqa: E712 (Ibis expression)
+            # an actual that never happened although its deadline passed (never delivered,
+            # never answered): gap unknown, met false
+            _nv=ibis.cases((m._gg.isnull() & (m._gm == False), 1), else_=0).sum())  # noqa: E712
         j = r.left_join(agg, r.response_id == agg._rid)
         r = j.select(*r.columns, **{
             f"had_{tp}": ibis.cases((j._n.fill_null(0) > 0, 1), else_=0).cast("int64"),
             f"n_{tp}": j._n.fill_null(0).cast("int64"),
             f"gap_{tp}": j._gap.cast("float64"),
-            f"breach_{tp}": j._br.fill_null(0).cast("int64")})
+            f"breach_{tp}": j._br.fill_null(0).cast("int64"),
+            f"never_{tp}": ibis.cases((j._nv.fill_null(0) > 0, 1), else_=0).cast("int64")})
     return r
 
 
