@@ -145,6 +145,7 @@ class SnapshotSection(_Section):
     """A customer snapshot file (one row per customer, no timestamps) as the value table."""
 
     path: Path  # CSV or Parquet
+    delimiter: str = ","  # CSV field separator
     customer_id: str  # id column (same ids as the responses' customer_id)
     score: str  # score column (the driver model's outcome scale)
     churned: str | None = None  # churn flag column (give this or ``retained``)

@@ -179,11 +179,17 @@ def prepare(params_path: str | Path, out_dir: str | Path, *,
     import papermill
 
     cfg = load_config(params_path)
+    if notebooks is None:
+        from cxkit.preflight import validate_run
+
+        validate_run(cfg)
     out_dir = Path(out_dir).resolve()
     run_dir = out_dir / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for nb in _notebook_paths(notebooks):
+        if nb.stem in cfg.skipped_steps():
+            continue
         params = notebook_parameters(cfg, nb.stem, run_dir)
         check_parameters(nb, params)
         out = out_dir / nb.name
@@ -380,19 +386,28 @@ def run(params_path: str | Path, run_id: str | None = None, *,
                 raise RunnerError(f"{taken} already exists (an earlier run with this id); "
                                   f"pick another --run-id or delete it.")
         paths = _notebook_paths(notebooks)
+        skipped = {nb.stem: why for nb in paths
+                   for stem, why in cfg.skipped_steps().items() if nb.stem == stem}
+        paths = [nb for nb in paths if nb.stem not in skipped]
         plan = {nb.stem: notebook_parameters(cfg, nb.stem, tmp) for nb in paths}
         for nb in paths:
             check_parameters(nb, plan[nb.stem])
+        if notebooks is None:  # the project's notebooks: check YAMLs, files and columns
+            from cxkit.preflight import validate_run
+
+            validate_run(cfg)
     except (ConfigError, RunnerError) as exc:
         print(f"cxkit run: {exc}", file=sys.stderr)
         return 2
 
     import papermill
 
-    from cxkit.publish import package_versions, read_warnings
+    from cxkit.publish import package_versions, read_warnings, record_warning
     from cxkit.report import notebook_to_html
 
     tmp.mkdir(parents=True, exist_ok=False)
+    for stem, why in skipped.items():
+        record_warning(tmp, f"Step skipped: {stem}: {why}.", kind="skipped")
     inputs = input_files(cfg, paths)
     manifest: dict[str, Any] = {
         "run_id": run_id, "name": cfg.run.name, "status": "running",
@@ -401,7 +416,9 @@ def run(params_path: str | Path, run_id: str | None = None, *,
         "inputs": [{"path": str(p), "sha256": sha256(p), "bytes": p.stat().st_size}
                    for p in inputs],
         "git": _git_state(), "versions": package_versions(),
-        "started_at": _now(), "finished_at": None, "notebooks": [], "warnings": [],
+        "started_at": _now(), "finished_at": None,
+        "notebooks": [{"notebook": stem, "status": "skipped", "reason": why}
+                      for stem, why in skipped.items()], "warnings": [],
         "gate_failed": False, "error": None,
     }
     _write_json(tmp / "manifest.json", manifest)
@@ -437,6 +454,8 @@ def run(params_path: str | Path, run_id: str | None = None, *,
                   f"{manifest['error'].get('ename', manifest['error']['type'])}: "
                   f"{manifest['error'].get('evalue', '')}"] + banner
     for entry in manifest["notebooks"]:
+        if entry["status"] == "skipped":
+            continue
         out_nb = tmp / entry["output"]
         if out_nb.is_file():
             try:

@@ -23,11 +23,12 @@
 
 # %% tags=["parameters"]
 run_dir: str = ""  # results folder; empty means reports/dev (the runner injects its run folder)
-sources: str = ""  # sources YAML; empty means params/sources/sample.yaml
-window_days: int = 90  # days of touchpoints before each survey response used as features
+sources: str = ""  # sources YAML (ingest.sources); empty means params/sources/sample.yaml
+window_days: int = 30  # days of touchpoints before each survey response used as features
 engine: str = "duckdb"  # duckdb (laptop) or pyspark (cluster)
-segment: str = "region"  # segment column for the gap breakdown
-seed: int = 42  # random seed (ingestion is deterministic; kept for the run's provenance)
+segment: str = None  # customers column of the gap chart (journeys.segment); None: overall
+gap_segments: list = []  # customers columns the journey_gaps table is broken down by
+seed: int = 0  # random seed (ingestion is deterministic; kept for the run's provenance)
 
 # %%
 from pathlib import Path
@@ -37,7 +38,6 @@ from cxkit.config import PARAMS_DIR, REPORTS_DIR
 RUN_DIR = Path(run_dir) if run_dir else REPORTS_DIR / "dev"
 SOURCES = Path(sources) if sources else PARAMS_DIR / "sources" / "sample.yaml"
 INGEST_DIR = RUN_DIR / "ingest"
-GAP_SEGMENTS = ["region", "channel", "plan"]
 
 # %%
 import numpy as np
@@ -49,7 +49,7 @@ import pandas as pd
 
 from cxkit import journeys
 from cxkit.ingest import load_sources, run_ingest
-from cxkit.publish import save_table
+from cxkit.publish import record_warning, save_table
 
 # %% [markdown]
 # ## Ingest
@@ -70,48 +70,62 @@ events = pd.read_parquet(INGEST_DIR / "events.parquet")
 customers = pd.read_parquet(INGEST_DIR / "customers.parquet")
 gaps = pd.read_parquet(INGEST_DIR / "gaps.parquet")
 print(f"{len(events):,} events for {customers['customer_id'].nunique():,} customers")
+# Survey-only exports and customer snapshots have no events: the journey analysis does not
+# apply, and the run says so (manifest warnings and every report's first lines).
+HAS_JOURNEYS = bool(len(events)) and events["customer_id"].notna().any()
+HAS_GAPS = bool(len(gaps))
+if not HAS_JOURNEYS:
+    record_warning(RUN_DIR, "Step skipped: journey analysis (funnel, paths, cohorts, service "
+                   "gaps). The sources declare no timed events (survey-only or snapshot data).",
+                   kind="skipped")
+elif not HAS_GAPS:
+    record_warning(RUN_DIR, "Step skipped: expectation vs performance. The catalog declares "
+                   "no expectation rule that these sources' events match.", kind="skipped")
 
 # %% [markdown]
 # ## Funnel
 # How many customers reach each stage of the journey.
 
 # %%
-funnel = journeys.stage_funnel(events)
-save_table(funnel, RUN_DIR, "funnel")
-journeys.plot_funnel(funnel);
+if HAS_JOURNEYS:
+    funnel = journeys.stage_funnel(events)
+    save_table(funnel, RUN_DIR, "funnel")
+    journeys.plot_funnel(funnel)
 
 # %% [markdown]
 # ## Transitions and paths
 # Where customers go next from each stage, and the most common whole journeys.
 
 # %%
-transitions = journeys.transition_matrix(events)
-journeys.plot_transition_heatmap(transitions);
-
-# %%
-journeys.top_paths(events, n=10)
+if HAS_JOURNEYS:
+    transitions = journeys.transition_matrix(events)
+    journeys.plot_transition_heatmap(transitions)
+    display(journeys.top_paths(events, n=10))
 
 # %% [markdown]
 # ## Cohorts
 # Share of each signup cohort still active month by month.
 
 # %%
-retention = journeys.cohort_retention(events, customers)
-save_table(retention, RUN_DIR, "cohort_retention")
-journeys.plot_cohort_retention(retention);
+if HAS_JOURNEYS and "cohort" in customers.columns:
+    retention = journeys.cohort_retention(events, customers)
+    save_table(retention, RUN_DIR, "cohort_retention")
+    journeys.plot_cohort_retention(retention)
 
 # %% [markdown]
 # ## Expectation vs performance
 # Each service promise (delivery date, ticket SLA) against what happened, by segment.
 
 # %%
-gap_segment = journeys.gap_by_segment(gaps, customers, segment=segment)
-journeys.plot_gap_by_segment(gap_segment);
+if HAS_GAPS and segment:
+    gap_segment = journeys.gap_by_segment(gaps, customers, segment=segment)
+    journeys.plot_gap_by_segment(gap_segment)
 
 # %%
-journey_gaps = journeys.journey_gaps_table(gaps, customers, segments=GAP_SEGMENTS)
-save_table(journey_gaps, RUN_DIR, "journey_gaps")
-journey_gaps.head(10)
+if HAS_GAPS:
+    journey_gaps = journeys.journey_gaps_table(gaps, customers, segments=gap_segments)
+    save_table(journey_gaps, RUN_DIR, "journey_gaps")
+    display(journey_gaps.head(10))
 
 # %% [markdown]
 # ## Versions

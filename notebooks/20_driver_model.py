@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 20 · What drives the score? A hierarchical Bayesian driver model
 #
-# Regresses the outcome (NPS by default) on experience drivers (ratings, service gaps,
+# Regresses the outcome named in the run YAML on experience drivers (ratings, service gaps,
 # touchpoint counts) with effects partially pooled across segments, checks the priors
 # before fitting, refuses to publish a fit that fails the convergence gate (unless
 # `allow_failed_gate` is set, and then every report says so), and ranks drivers by
@@ -24,22 +24,28 @@
 
 # %% tags=["parameters"]
 run_dir: str = ""  # results folder with ingest/ from notebook 10; empty means reports/dev
-outcome: str = "nps"  # score column of responses to explain
+outcome: str = ""  # responses column to explain (drivers.outcome, required)
 family: str = "gaussian"  # gaussian, bernoulli or ordinal
-drivers: list = ["rating_product", "rating_delivery", "rating_app", "rating_price"]  # driver columns
-segments: list = ["region"]  # one or two segment columns to pool effects over
+drivers: list = []  # driver columns of the responses table (drivers.drivers, required)
+segments: list = []  # segment columns effects are pooled over; 3 or more are crossed into one
+categorical: dict = {}  # categorical drivers as column -> reference level (one-hot coded)
+missing: dict = {}  # missing-value policy per column (drop, impute or indicator)
+never_flags: bool = True  # a never-happened actual (never delivered) becomes a never_<tp> driver
+summary: dict = {"kind": "none", "score": None, "scale_max": 5, "top": 2}  # headline by segment
 draws: int = 1000  # posterior draws per chain
 tune: int = 1000  # tuning steps per chain
-chains: int = 2  # MCMC chains (R-hat needs at least 2)
-seed: int = 42  # random seed for sampling
+chains: int = 4  # MCMC chains (R-hat needs at least 2)
+seed: int = 0  # random seed for sampling
 parametrization: str = "auto"  # auto, centered or non_centered hierarchy
 target_accept: float = 0.8  # NUTS target acceptance; raise it when the fit diverges
 allow_failed_gate: bool = False  # True: keep a fit that fails the convergence gate, flagged
 olist_sources: str = ""  # sources YAML of the Olist sample; empty skips the Olist section
-olist_outcome: str = "review_score"  # Olist outcome (1-5 stars)
+olist_outcome: str = ""  # Olist responses column to explain (e.g. the 1-5 review score)
 olist_family: str = "gaussian"  # family of the Olist model
 olist_drivers: list = []  # Olist driver columns (e.g. delivery gap)
 olist_segments: list = []  # Olist segment columns
+olist_missing: dict = {}  # missing-value policy per Olist column
+olist_never_flags: bool = True  # never-delivered Olist orders become a never_delivery driver
 
 # %%
 from pathlib import Path
@@ -64,6 +70,7 @@ import pymc as pm
 from cxkit import drivers as cxd
 from cxkit.drivers import plots as dplots
 from cxkit.drivers import summaries
+from cxkit.features import prepare_drivers, score_by_segment
 from cxkit.publish import flag_failed_gate, model_dir, save_table
 
 # %% [markdown]
@@ -71,7 +78,20 @@ from cxkit.publish import flag_failed_gate, model_dir, save_table
 
 # %%
 responses = pd.read_parquet(INGEST_DIR / "responses.parquet")
-responses[[outcome, *drivers]].describe().T
+responses[[outcome, *drivers]].describe(include="all").T
+
+# %% [markdown]
+# ## Model data: missing values, never-happened events, categories
+# What the run YAML's `missing`, `never_flags` and `categorical` did, and the rows each
+# rule touched. Every summary below reports `n` = rows fitted.
+
+# %%
+prep = prepare_drivers(responses, outcome=outcome, drivers=drivers, segments=segments,
+                       categorical=categorical, missing=missing, never_flags=never_flags)
+save_table(prep.policy, RUN_DIR, "driver_data_policy")
+print(prep.describe())
+for col, lv in prep.levels.items():
+    print(f"{col}: effects of {list(lv['columns'].values())} vs reference {lv['reference']!r}")
 
 # %% [markdown]
 # ## Prior predictive check
@@ -80,8 +100,8 @@ responses[[outcome, *drivers]].describe().T
 # so the check is on the implied average effects rather than on simulated scores.
 
 # %%
-model = cxd.build_driver_model(responses, outcome=outcome, drivers=drivers,
-                               segments=segments, family=family)
+model = cxd.build_driver_model(prep.data, outcome=outcome, drivers=prep.drivers,
+                               segments=prep.segments, family=family)
 with model:
     prior = pm.sample_prior_predictive(draws=500, var_names=["mu_beta"], random_seed=seed)
 az.plot_forest(prior.prior, var_names=["mu_beta"], combined=True, hdi_prob=0.94);
@@ -92,12 +112,13 @@ az.summary(prior, group="prior", var_names=["mu_beta"], kind="stats", hdi_prob=0
 # R-hat < 1.01, ESS > 400, no divergences, E-BFMI > 0.3; a failing fit stops the run.
 
 # %%
-result = cxd.fit_drivers(responses, outcome=outcome, drivers=drivers, segments=segments,
-                         family=family, draws=draws, tune=tune, chains=chains, seed=seed,
+result = cxd.fit_drivers(prep.data, outcome=outcome, drivers=prep.drivers,
+                         segments=prep.segments, family=family, draws=draws, tune=tune, chains=chains, seed=seed,
                          parametrization=parametrization, target_accept=target_accept,
                          gate=GATE)
 flag_failed_gate(RUN_DIR, result.diagnostics, model="drivers")
 result.save(model_dir(RUN_DIR, "drivers"))
+prep.data.to_parquet(model_dir(RUN_DIR, "drivers") / "fitted_rows.parquet")  # notebook 30
 pd.Series({k: v for k, v in result.diagnostics.items() if k != "thresholds"})
 
 # %% [markdown]
@@ -105,7 +126,7 @@ pd.Series({k: v for k, v in result.diagnostics.items() if k != "thresholds"})
 # Importance = |effect| x the driver's spread in the segment: outcome points per SD.
 
 # %%
-importance = summaries.driver_importance(result, responses)
+importance = summaries.driver_importance(result, prep.data)
 save_table(importance, RUN_DIR, "driver_importance")
 importance.query("segment == 'All'")
 
@@ -117,17 +138,27 @@ dplots.plot_driver_effects(importance, segment="All", value="importance");
 # High importance and low performance = "Concentrate here".
 
 # %%
-ipa = summaries.importance_performance(result, responses, importance=importance)
+ipa = summaries.importance_performance(result, prep.data, importance=importance)
 save_table(ipa, RUN_DIR, "importance_performance")
 dplots.plot_importance_performance(ipa, segment="All");
 
 # %% [markdown]
-# ## NPS by segment (Bayesian, 94% HDI)
+# ## Headline score by segment (Bayesian, 94% HDI)
+# As `drivers.summary` declares: NPS, top-box share or share of a yes/no outcome, over every
+# response with a score.
 
 # %%
-nps = summaries.nps_by_segment(responses, segment=segments or None, score="nps", seed=seed)
-save_table(nps, RUN_DIR, "nps_by_segment")
-dplots.plot_nps_by_segment(nps);
+SUMMARY_SCORE = summary.get("score") or outcome
+headline = score_by_segment(responses, kind=summary["kind"], score=SUMMARY_SCORE,
+                            segment=segments or None, scale_max=summary.get("scale_max", 5),
+                            top=summary.get("top", 2), seed=seed)
+if headline is None:
+    print("No headline summary (drivers.summary.kind: none).")
+else:
+    save_table(headline, RUN_DIR, f"{summary['kind']}_by_segment")
+    if summary["kind"] == "nps":
+        dplots.plot_nps_by_segment(headline)
+    display(headline)
 
 # %% [markdown]
 # ## Real data: Olist reviews
@@ -144,19 +175,24 @@ if RUN_OLIST:
     olist_report = run_ingest(Path(olist_sources), RUN_DIR / "olist" / "ingest", progress=False)
     print(olist_report.summary())
     olist = pd.read_parquet(RUN_DIR / "olist" / "ingest" / "responses.parquet")
+    olist_prep = prepare_drivers(olist, outcome=olist_outcome, drivers=olist_drivers,
+                                 segments=olist_segments, missing=olist_missing,
+                                 never_flags=olist_never_flags)
+    save_table(olist_prep.policy, RUN_DIR, "olist_driver_data_policy")
+    print(olist_prep.describe())
 
 # %%
 if RUN_OLIST:
-    olist_result = cxd.fit_drivers(olist, outcome=olist_outcome, drivers=olist_drivers,
-                                   segments=olist_segments, family=olist_family, draws=draws,
-                                   tune=tune, chains=chains, seed=seed, gate=GATE,
-                                   target_accept=target_accept, missing="drop")
+    olist_result = cxd.fit_drivers(olist_prep.data, outcome=olist_outcome,
+                                   drivers=olist_prep.drivers, segments=olist_prep.segments,
+                                   family=olist_family, draws=draws, tune=tune, chains=chains,
+                                   seed=seed, gate=GATE, target_accept=target_accept)
     flag_failed_gate(RUN_DIR, olist_result.diagnostics, model="olist drivers")
     olist_result.save(model_dir(RUN_DIR, "olist_drivers"))
 
 # %%
 if RUN_OLIST:
-    olist_importance = summaries.driver_importance(olist_result, olist)
+    olist_importance = summaries.driver_importance(olist_result, olist_prep.data)
     save_table(olist_importance, RUN_DIR, "olist_driver_importance")
     dplots.plot_driver_effects(olist_importance, segment="All")
     display(olist_importance.query("segment == 'All'"))

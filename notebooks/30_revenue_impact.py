@@ -23,15 +23,18 @@
 
 # %% tags=["parameters"]
 run_dir: str = ""  # results folder with ingest/ and models/drivers/; empty means reports/dev
-score: str = "nps"  # score column linking experience to value (the driver model's outcome)
-segment: str = "plan"  # segment column the value model pools over
-cutoff: str = ""  # ISO date ending the observation period; empty picks the latest date leaving the horizon
-horizon_days: int = 180  # days after the cutoff in which retention and spend are measured
-scenarios: list = [{"driver": "rating_delivery", "delta": 1.0, "name": "delivery rating +1", "clip": [0, 10]}]  # initiatives
+score: str = None  # responses score linking experience to value; None: the outcome
+outcome: str = ""  # the driver model's outcome (drivers.outcome)
+segment: str = ""  # customers column the value model pools over (value.segment, required)
+segments: list = []  # more customers columns carried into the value tables
+cutoff: str = None  # ISO date ending the observation period; None: latest leaving the horizon
+horizon_days: int = 365  # days after the cutoff in which retention and spend are measured
+scenarios: list = []  # initiatives: driver, delta, optional name and clip
+snapshot: dict = None  # customer snapshot columns (value.snapshot); None: from events
 draws: int = 1000  # posterior draws per chain
 tune: int = 1000  # tuning steps per chain
-chains: int = 2  # MCMC chains
-seed: int = 42  # random seed for sampling and scenario draws
+chains: int = 4  # MCMC chains
+seed: int = 0  # random seed for sampling and scenario draws
 allow_failed_gate: bool = False  # True: keep a value fit that fails the convergence gate, flagged
 
 # %%
@@ -41,7 +44,8 @@ from cxkit.config import REPORTS_DIR
 
 RUN_DIR = Path(run_dir) if run_dir else REPORTS_DIR / "dev"
 INGEST_DIR = RUN_DIR / "ingest"
-CUTOFF = cutoff or None
+SCORE = score or outcome
+SEGMENTS = list(dict.fromkeys([segment, *segments]))
 GATE = "warn" if allow_failed_gate else "raise"
 
 # %%
@@ -55,20 +59,31 @@ import pandas as pd
 from cxkit import value
 from cxkit.drivers import DriverResult
 from cxkit.publish import flag_failed_gate, model_dir, save_table
+from cxkit.value.table import read_snapshot
 
 # %%
 events = pd.read_parquet(INGEST_DIR / "events.parquet")
 customers = pd.read_parquet(INGEST_DIR / "customers.parquet")
-responses = pd.read_parquet(INGEST_DIR / "responses.parquet")
 driver_result = DriverResult.load(RUN_DIR / "models" / "drivers")
+# The rows the driver model was fitted on (after the run YAML's missing-value policies):
+# scenarios shift their drivers, so the value table keeps the customers among them.
+responses = pd.read_parquet(RUN_DIR / "models" / "drivers" / "fitted_rows.parquet")
 
 # %% [markdown]
 # ## Customer value table
 # One row per customer: latest score before the cutoff, revenue before, retention and revenue after.
 
 # %%
-table = value.customer_value_table(events, responses, customers, score=score,
-                                   cutoff=CUTOFF, horizon_days=horizon_days)
+if snapshot:  # customer snapshot: score, churn flag, period revenue, no timestamps
+    table = read_snapshot(snapshot["path"], score_name=SCORE,
+                          **{k: v for k, v in snapshot.items() if k != "path"})
+    fitted = table["customer_id"].isin(responses["customer_id"])
+    print(f"{int((~fitted).sum())} snapshot customers have no fitted survey row: left out")
+    table = table[fitted].reset_index(drop=True)
+else:
+    table = value.customer_value_table(events, responses, customers, score=SCORE,
+                                       cutoff=cutoff, horizon_days=horizon_days,
+                                       segments=SEGMENTS)
 print({k: v for k, v in table.attrs.items()})
 table.head()
 

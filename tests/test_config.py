@@ -12,7 +12,7 @@ MINIMAL = {
     "ingest": {"sources": "sources/sample.yaml", "window_days": 30},
     "drivers": {"outcome": "nps", "drivers": ["rating_delivery", "rating_app"],
                 "segments": ["region"], "draws": 50, "tune": 50, "chains": 1},
-    "value": {"scenarios": [{"driver": "rating_delivery", "delta": 1.0,
+    "value": {"segment": "plan", "scenarios": [{"driver": "rating_delivery", "delta": 1.0,
                              "name": "delivery +1", "clip": [0, 10]}]},
 }
 
@@ -47,12 +47,12 @@ def test_valid_yaml_resolves_paths_relative_to_the_yaml_file(tmp_path, monkeypat
     # defaults: out_dir in the project's reports/, value section defaults
     cfg2 = load_config(write(sub, MINIMAL, "b.yaml"))
     assert cfg2.run.out_dir == config.REPORTS_DIR
-    assert cfg2.value.horizon_days == 180
+    assert cfg2.value.horizon_days == 365
 
 
 def test_parameters_dump_is_plain_json(tmp_path):
     dumped = load_config(write(tmp_path, MINIMAL)).to_jsonable()
-    assert set(dumped) == {"run", "ingest", "drivers", "value", "olist"}
+    assert set(dumped) == {"run", "ingest", "journeys", "drivers", "value", "olist"}
     assert isinstance(dumped["ingest"]["sources"], str)
 
 
@@ -75,7 +75,7 @@ def test_unknown_key_names_file_key_and_suggestion(tmp_path, section, bad, sugge
 
 def test_unknown_key_in_scenario_list_and_top_level(tmp_path):
     data = {k: dict(v) for k, v in MINIMAL.items()}
-    data["value"] = {"scenarios": [{"driver": "x", "delta": 1, "clipp": [0, 1]}]}
+    data["value"] = {"segment": "plan", "scenarios": [{"driver": "x", "delta": 1, "clipp": [0, 1]}]}
     data["driverz"] = {}
     with pytest.raises(ConfigError) as err:
         load_config(write(tmp_path, data))

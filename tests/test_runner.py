@@ -29,8 +29,9 @@ def write_params(folder: Path) -> Path:
         {"sources": {"demo": {"path": "data.csv", "format": "csv"}}}))
     params = {"run": {"name": "fixture", "out_dir": "reports"},
               "ingest": {"sources": "sources.yaml"},
-              "drivers": {"drivers": ["rating_app"], "draws": 10, "tune": 10, "chains": 1},
-              "value": {"scenarios": [{"driver": "rating_app", "delta": 1.0}]}}
+              "drivers": {"outcome": "nps", "drivers": ["rating_app"], "draws": 10, "tune": 10,
+                          "chains": 1},
+              "value": {"segment": "plan", "scenarios": [{"driver": "rating_app", "delta": 1.0}]}}
     path = folder / "run.yaml"
     path.write_text(yaml.safe_dump(params))
     return path

@@ -44,8 +44,8 @@ def test_shorter_horizon_excludes_later_revenue(journey):
     events, responses, customers = journey
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        t3 = customer_value_table(events, responses, customers, cutoff="2025-01-01",
-                                  horizon_days=160).set_index("customer_id")
+        t3 = customer_value_table(events, responses, customers, score="nps",
+                                  cutoff="2025-01-01", horizon_days=160).set_index("customer_id")
     assert "region" not in t2.columns
     # 160 days after Jan 1 is June 10: only c1's June 1 payment and c3's spring events
     assert t3["revenue_post"].tolist() == [50.0, 0.0, -10.0]
@@ -64,7 +64,7 @@ def test_default_cutoff_leaves_full_horizon(journey):
 def test_few_retained_warns_and_says_why(journey):
     events, responses, customers = journey
     with pytest.warns(UserWarning, match=rf"Only 2 of 3 .* at least {MIN_RETAINED}"):
-        customer_value_table(events, responses, customers, cutoff="2025-01-01")
+        customer_value_table(events, responses, customers, score="nps", cutoff="2025-01-01")
 
 
 def test_missing_column_error_names_table_and_column(journey):
