@@ -21,6 +21,7 @@ import re
 from pathlib import Path
 
 from cxkit.config import ConfigError, RunConfig
+from cxkit.ingest.errors import SchemaMismatchError
 
 __all__ = ["run_problems", "validate_run", "output_columns"]
 
@@ -82,7 +83,7 @@ def _file_problems(spec) -> list[str]:
             continue
         try:
             check_header(path, header)
-        except ValueError as exc:
+        except SchemaMismatchError as exc:
             out.append(str(exc))
         need = required_columns(src, enriched)
         missing = [c for c in need if c not in header]
@@ -183,7 +184,7 @@ def _snapshot_problems(v, y: str) -> list[str]:
             header = next(csv.reader(fh, delimiter=s.delimiter), [])
         try:
             check_header(s.path, header)
-        except ValueError as exc:
+        except SchemaMismatchError as exc:
             return [str(exc)]
     named = [s.customer_id, s.score, s.churned, s.retained, s.revenue, s.revenue_pre,
              *s.segments]

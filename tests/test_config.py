@@ -109,3 +109,51 @@ def test_not_a_mapping_or_not_yaml(tmp_path, text, needle):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_extends_merges_mappings_replaces_lists_and_resolves_paths_per_file(tmp_path):
+    base_dir, child_dir = tmp_path / "base", tmp_path / "child"
+    base_dir.mkdir()
+    child_dir.mkdir()
+    write(base_dir, dict(MINIMAL, journeys={"gap_segments": ["region", "plan"]}), "base.yaml")
+    child = {"extends": "../base/base.yaml", "run": {"name": "child"},
+             "drivers": {"draws": 7, "segments": []}, "journeys": {"gap_segments": ["plan"]}}
+    cfg = load_config(write(child_dir, child, "child.yaml"))
+    assert cfg.run.name == "child" and cfg.drivers.draws == 7
+    assert cfg.drivers.tune == 50 and cfg.drivers.outcome == "nps"  # kept from the base
+    assert cfg.drivers.segments == [] and cfg.journeys.gap_segments == ["plan"]  # replaced
+    # the base's relative path stays relative to the base file, not to the child
+    assert cfg.ingest.sources == (base_dir / "sources" / "sample.yaml").resolve()
+    # null removes an optional section
+    cfg2 = load_config(write(child_dir, {"extends": "../base/base.yaml", "value": None}, "n.yaml"))
+    assert cfg2.value is None and "30_revenue_impact" in cfg2.skipped_steps()
+
+
+def test_extends_loop_missing_base_and_errors_name_the_file(tmp_path):
+    write(tmp_path, {"extends": "b.yaml"}, "a.yaml")
+    write(tmp_path, {"extends": "a.yaml"}, "b.yaml")
+    with pytest.raises(ConfigError, match="loops back"):
+        load_config(tmp_path / "a.yaml")
+    with pytest.raises(ConfigError, match=r"nope.yaml: run parameters file not found \(extended by"):
+        load_config(write(tmp_path, {"extends": "nope.yaml"}, "c.yaml"))
+    path = write(tmp_path, dict(MINIMAL, drivers={"outcome": "nps"}, value={}), "d.yaml")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    msg = str(err.value)  # every problem at once
+    assert "drivers.drivers: Field required" in msg and "value.segment: Field required" in msg
+
+
+def test_missing_policy_forms_and_snapshot_flag_rule(tmp_path):
+    drivers = dict(MINIMAL["drivers"], missing={"a": "drop", "b": "indicator",
+                                                "c": {"impute": "median"}, "d": {"impute": 0}})
+    cfg = load_config(write(tmp_path, dict(MINIMAL, drivers=drivers)))
+    got = {k: (v.action, v.value) for k, v in cfg.drivers.missing.items()}
+    assert got == {"a": ("drop", None), "b": ("indicator", None), "c": ("impute", "median"),
+                   "d": ("impute", 0.0)}
+    bad = dict(MINIMAL, drivers=dict(MINIMAL["drivers"], missing={"a": "fill"}))
+    with pytest.raises(ConfigError, match="drivers.missing.a"):
+        load_config(write(tmp_path, bad, "bad.yaml"))
+    snap = {"path": "s.csv", "customer_id": "id", "score": "s", "revenue": "r"}
+    with pytest.raises(ConfigError, match="exactly one of 'churned' or 'retained'"):
+        load_config(write(tmp_path, dict(MINIMAL, value={"segment": "p", "snapshot": snap}),
+                          "s.yaml"))

@@ -151,6 +151,10 @@ class SourceSpec(Base):
     unresolved: Literal["orphan", "anonymous"] = "orphan"
     event_id: list[str] | None = None
     dedupe_on: list[str] | None = None
+    # customers read from an order- or response-level file repeat each customer on many rows:
+    # "collapse" keeps them and folds them into one customer (first row's segments win)
+    # instead of quarantining the repeats as duplicates.
+    repeated_rows: Literal["quarantine", "collapse"] = "quarantine"
     touchpoint: TouchpointSpec | None = None
     timestamp: TimestampSpec | None = None
     fields: dict[str, Union[TimestampSpec, str]] = Field(default_factory=dict)
@@ -197,6 +201,8 @@ class SourceSpec(Base):
             raise ValueError("a 'responses' source needs 'scores' with their valid ranges")
         if self.link is not None and self.role not in ("events", "responses"):
             raise ValueError(f"'link' joins responses to events; a '{self.role}' source cannot have one")
+        if self.repeated_rows == "collapse" and (self.role != "customers" or self.dedupe_on):
+            raise ValueError("repeated_rows: collapse is for a customers source without dedupe_on")
         if self.role == "customers" and self.touchpoint is not None and self.timestamp is None:
             raise ValueError("a customers source that emits a touchpoint needs 'timestamp'")
         return self

@@ -200,6 +200,8 @@ def stage_source(engine: Engine, spec: SourcesSpec, catalog: Catalog, name: str,
         dd = {f"_d{i}": blank_to_null(t[c]) for i, c in enumerate(src.dedupe_on)}
     elif src.event_id:
         dd = {"_eid": m["_eid"]}
+    elif src.role == "customers" and src.repeated_rows == "collapse":
+        dd = {}  # repeats kept; customers_table folds them into one customer
     elif src.role == "customers":
         dd = {"_key": m["_key"]}
     elif src.role == "lookup":

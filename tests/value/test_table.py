@@ -11,6 +11,7 @@ OLIST = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "olist_
 
 def _table(journey, **kw):
     events, responses, customers = journey
+    kw.setdefault("segments", ["region", "plan"])  # named by the run YAML (value.segments)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # 2 retained < MIN_RETAINED, tested below
         return customer_value_table(events, responses, customers, score="nps",
