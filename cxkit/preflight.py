@@ -145,8 +145,10 @@ def run_problems(cfg: RunConfig) -> list[str]:
             problems += _need(v.score, resp, f"{y}: value.score", "responses")
             modelled = set(d.drivers) | {f"never_{c[4:]}" for c in d.drivers
                                          if c.startswith("gap_")}
+            modelled |= {f"{c}_missing" for c, p in d.missing.items() if p.action == "indicator"}
             for i, sc in enumerate(v.scenarios):
-                if sc.driver not in modelled:
+                one_hot = any(sc.driver.startswith(f"{c}_") for c in d.categorical)
+                if sc.driver not in modelled and not one_hot:
                     problems.append(f"{y}: value.scenarios.{i}.driver: '{sc.driver}' is not a "
                                     f"driver of the model ({sorted(modelled)}).")
             if v.snapshot is not None:
