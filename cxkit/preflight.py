@@ -111,13 +111,18 @@ def _sources(path: Path, label: str) -> tuple[object, object, list[str]]:
 
 
 def _need(names, have: list[str], where: str, table: str) -> list[str]:
+    """One problem per name not in ``have``, with the closest column as a suggestion."""
+    import difflib
+
+    what = table if table.startswith("snapshot") else f"{table} table ingestion writes"
     out = []
     for name in [names] if isinstance(names, str) or names is None else names:
         if name and name not in have and not LATER_COLUMNS.match(name):
-            close = [h for h in have if h.lower() == name.lower()]
+            close = [h for h in have if h.lower() == name.lower()] or \
+                difflib.get_close_matches(name, have, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
-            out.append(f"{where}: '{name}' is not a column of the {table} table ingestion "
-                       f"writes ({', '.join(have)}).{hint}")
+            out.append(f"{where}: '{name}' is not a column of the {what} "
+                       f"({', '.join(have)}).{hint}")
     return out
 
 
