@@ -191,9 +191,10 @@ def prepare_drivers(
             raise ValueError(f"drivers.missing.{col}: a categorical driver's blanks can only "
                              f"be dropped (or recoded to a level in the data).")
         if action == "drop":
-            note = "policy from the YAML" if col in missing else "blank: default policy"
-            if blank.any() or col in missing:
-                drop(blank, col, note)
+            if col in missing:
+                drop(blank, col, "policy from the YAML")
+            elif (blank & keep).any():  # rows already dropped for another column not counted
+                drop(blank, col, "blank: default policy")
             continue
         numeric = pd.to_numeric(df[col], errors="coerce")
         fill = float(numeric[~blank & keep].median()) if (value == "median" or action ==
