@@ -84,6 +84,11 @@ class OlistSection(_Section):
     segments: list[str] = Field(default_factory=list)
 
 
+class AlertsSection(_Section):
+    rules: Path  # alert rules YAML (params/alerts.yaml): rules, owners, channels
+    deliver: bool = True  # False: write alerts.csv / alerts.json but send nothing
+
+
 class RunConfig(_Section):
     """One whole run, as validated from ``params/<run>.yaml``."""
 
@@ -92,6 +97,7 @@ class RunConfig(_Section):
     drivers: DriversSection
     value: ValueSection = Field(default_factory=ValueSection)
     olist: OlistSection | None = None
+    alerts: AlertsSection | None = None  # cxkit.alerts: rules applied after each run
     source: Path | None = Field(None, exclude=True)  # the YAML it came from
 
     def to_jsonable(self) -> dict[str, Any]:
@@ -176,7 +182,7 @@ def load_config(path: str | Path) -> RunConfig:
                           f"value (and optional olist), got {type(raw).__name__}.")
     if "source" in raw:
         raise ConfigError(f"{path}: unknown key 'source'. Allowed: run, ingest, drivers, "
-                          f"value, olist.")
+                          f"value, olist, alerts.")
     try:
         cfg = RunConfig.model_validate(raw)
     except ValidationError as exc:
@@ -190,5 +196,8 @@ def load_config(path: str | Path) -> RunConfig:
     olist = cfg.olist
     if olist is not None:
         olist = olist.model_copy(update={"sources": _resolve(olist.sources, base)})
+    alerts = cfg.alerts
+    if alerts is not None:
+        alerts = alerts.model_copy(update={"rules": _resolve(alerts.rules, base)})
     return cfg.model_copy(update={"run": run, "ingest": ingest, "olist": olist,
-                                  "source": path})
+                                  "alerts": alerts, "source": path})
