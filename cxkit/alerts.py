@@ -121,6 +121,8 @@ def load_rules(path: str | Path) -> AlertRules:
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if isinstance(raw, dict) and raw.get("channels") is None:
+            raw.pop("channels", None)  # every channel commented out: deliver nothing
         return AlertRules.model_validate(raw)
     except OSError as exc:
         raise ValueError(f"{path}: alert rules file cannot be read ({exc.strerror}); fix "

@@ -212,13 +212,22 @@ def describe_changes(rows: pd.DataFrame, *, p: float = 0.9, limit: int = 10) -> 
     for row in moved.itertuples(index=False):
         pct = row.metric in ("csat",) or row.metric.startswith("share_met:")
         scale, unit = (100, " points") if pct else (1, "")
-        name = {"nps": "NPS", "csat": "CSAT (share satisfied, %)"}.get(row.metric, row.metric)
+        name = _label(row.metric)
         fell = row.p_drop > 0.5
         lines.append(f"{name} ({row.segment}) {'fell' if fell else 'rose'} from "
                      f"{row.previous_value * scale:.1f} to {row.value * scale:.1f} "
                      f"({row.delta * scale:+.1f}{unit}; probability of a real "
                      f"{'fall' if fell else 'rise'} {row.certainty:.0%})")
     return lines
+
+
+def _label(metric: str) -> str:
+    if metric.startswith("share_met:"):
+        tp, _, rule = metric.removeprefix("share_met:").partition("/")
+        return f"Promises kept, {tp} {rule.replace('_', ' ')} (%)"
+    if metric.startswith("importance:"):
+        return f"Importance of {metric.removeprefix('importance:')}"
+    return {"nps": "NPS", "csat": "CSAT (share satisfied, %)"}.get(metric, metric)
 
 
 def write_changes(rows: pd.DataFrame, lines: list[str], out: str | Path) -> Path:
