@@ -160,9 +160,17 @@ def clean_stale(out_dir: Path, *, found_by: str, say: Callable[[str], None] = pr
 def stop_on_signals(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> Iterator[None]:
     """Within the block, SIGTERM and SIGINT raise :class:`RunStopped` in the main thread.
 
-    Outside the main thread (where Python cannot install handlers) the block runs as is.
+    Only the first signal raises: later ones are ignored until the block ends, so the
+    runner can stop the kernel and keep ``<run_id>.failed/`` while systemd or a user sends
+    the signal again. Outside the main thread (where Python cannot install handlers) the
+    block runs as is.
     """
+    fired: list[int] = []
+
     def handler(signum, frame):  # noqa: ARG001 - signal handler signature
+        if fired:
+            return
+        fired.append(signum)
         raise RunStopped(signum)
 
     previous = {}
