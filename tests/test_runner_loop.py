@@ -48,6 +48,12 @@ def test_runs_compare_alert_deliver_and_list(loop_params, monkeypatch, capsys, t
     assert first["trend"] == {"previous_run_id": None, "changes": []}
     assert first["alerts"]["fired"] == [] and inbox.messages == [] and bodies == []
     assert "First run of this name" in (reports / "r1" / "trend.html").read_text()
+    # a header-only source: a warning in the manifest and at the top of the HTML report
+    (empty,) = [w for w in first["warnings"] if w["kind"] == "ingest"]
+    assert empty["message"].startswith("source 'tickets' has no data rows (tickets.csv)")
+    html = (reports / "r1" / "metrics.html").read_text()
+    banner = html[html.index('class="cxkit-banner"'):][:1000]
+    assert "<li>source 'tickets' has no data rows (tickets.csv)" in banner
     capsys.readouterr()
 
     # NPS falls from 30 to -10 and a detractor's delivery broke its promise
