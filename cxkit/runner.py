@@ -399,7 +399,8 @@ def _finish(cfg: RunConfig, run_id: str, manifest: dict, error: BaseException | 
             if not out_nb.is_file():
                 continue
             try:
-                html = notebook_to_html(out_nb, out_nb.with_suffix(".html"), banner=banner)
+                html = notebook_to_html(out_nb, out_nb.with_suffix(".html"), banner=banner,
+                                        changes=changes)
                 entry["html"] = html.name
             except OSError as exc:
                 write_error = exc

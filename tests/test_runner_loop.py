@@ -63,6 +63,9 @@ def test_runs_compare_alert_deliver_and_list(loop_params, monkeypatch, capsys, t
     out = capsys.readouterr().out
     assert "Changes since the previous run:\n  NPS (All) fell from 30.0 to -10.0" in out
     assert "ALERTS: 2 fired" in out and "(exit code 3)" in out
+    page = (reports / "r2" / "metrics.html").read_text()
+    box = page[page.index('class="cxkit-changes"'):][:1000]
+    assert "<li>NPS (All) fell from 30.0 to -10.0" in box
     second = manifest(reports / "r2")
     assert second["trend"]["previous_run_id"] == "r1"
     assert [a["rule"] for a in second["alerts"]["fired"]] == ["nps_fell", "broken"]
