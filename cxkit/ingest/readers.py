@@ -154,6 +154,7 @@ def _read_csv(con, path: Path, cols: list[str], delim: str, part: str, fidx: int
     # carry every text column through a serial step (2-3x the cost of the read itself).
     data = f"{part}_data"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(data)} AS SELECT * FROM {scan}")
+    _stop_on_invalid_encoding(con, rej)
     rejects = con.execute(f"SELECT line, any_value(csv_line) AS csv_line FROM {_q(rej)} "
                           "GROUP BY line ORDER BY line").df()
     if rejects.empty:
@@ -204,23 +205,34 @@ def _read_table(con, spec: SourcesSpec, name: str, need: list[str]) -> RawSource
 CHUNK = 1 << 24
 
 
+class _InvalidBytes(Exception):
+    """DuckDB rejected a line as invalid UTF-8 (``line``: 1-based line of the file)."""
+
+    def __init__(self, line: int):
+        self.line = line
+
+
 @contextlib.contextmanager
 def as_utf8(path: Path, encoding: str, spec: SourcesSpec, name: str) -> Iterator[Path]:
-    """The file to hand to DuckDB, as UTF-8, after checking every byte decodes.
+    """The file to hand to DuckDB, as UTF-8; a byte invalid in ``encoding`` anywhere in it
+    raises :class:`EncodingError` naming the file, line, byte and the fix.
 
-    A UTF-8 source is checked in place (streamed, ``CHUNK`` bytes at a time) and read as is;
-    any other encoding is transcoded to a temporary UTF-8 copy in the same pass, which is
+    UTF-8 (the default) is read in place: DuckDB validates every byte while it reads the
+    file anyway (its rejects table records ``INVALID ENCODING`` with the line; see
+    :func:`_stop_on_invalid_encoding`), so a correct file costs nothing extra, and only a
+    failing one is decoded again here to name the byte. Any other encoding is decoded and
+    transcoded to a temporary UTF-8 copy in one streamed pass (``CHUNK`` bytes at a time),
     deleted when the block ends (DuckDB has copied the rows by then). Line numbers do not
     change, so malformed rows keep their place in the original file.
-
-    Raises
-    ------
-    EncodingError
-        A byte sequence invalid in ``encoding``: names the file, line, byte and the fix.
     """
     if codecs.lookup(encoding).name == "utf-8":
-        _decode(path, encoding, spec, name, sink=None)
-        yield path
+        try:
+            yield path
+        except (UnicodeDecodeError, _InvalidBytes) as exc:
+            _decode(path, encoding, spec, name, sink=None)  # raises with the exact byte
+            line = getattr(exc, "line", 1)
+            raise EncodingError(f"{path}: line {line}: not valid {encoding}. "
+                                + _fix(encoding, spec, name)) from None
         return
     fd, tmp = tempfile.mkstemp(prefix=f"cxkit-{name}-", suffix=".utf8.csv")
     try:
@@ -230,6 +242,22 @@ def as_utf8(path: Path, encoding: str, spec: SourcesSpec, name: str) -> Iterator
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def _stop_on_invalid_encoding(con, rejects_table: str) -> None:
+    """Raise :class:`_InvalidBytes` if DuckDB rejected a line as invalid UTF-8: such a file
+    is in another encoding, and its lines must not be quarantined as malformed."""
+    bad = con.execute(f"SELECT min(line) FROM {_q(rejects_table)} "
+                      "WHERE error_type = 'INVALID ENCODING'").fetchone()[0]
+    if bad is not None:
+        raise _InvalidBytes(int(bad))
+
+
+def _fix(encoding: str, spec: SourcesSpec, name: str) -> str:
+    other = ", utf-8" if codecs.lookup(encoding).name != "utf-8" else ""
+    return (f"The file is in another encoding: set `encoding: <its encoding>` (e.g. latin-1, "
+            f"cp1252{other}) under sources.{name} in {spec.file}, or re-save the file as "
+            f"{encoding}.")
 
 
 def _decode(path: Path, encoding: str, spec: SourcesSpec, name: str, sink) -> None:
@@ -247,12 +275,8 @@ def _decode(path: Path, encoding: str, spec: SourcesSpec, name: str, sink) -> No
                 raw = exc.object[exc.start:exc.end]
                 bad = (f"byte 0x{raw.hex()} is" if len(raw) == 1
                        else f"bytes {' '.join(f'0x{b:02x}' for b in raw)} are")
-                raise EncodingError(
-                    f"{path}: line {at}: {bad} not valid {encoding} ({exc.reason}). "
-                    f"The file is in another encoding: set `encoding: <its encoding>` (e.g. "
-                    f"latin-1, cp1252{', utf-8' if codecs.lookup(encoding).name != 'utf-8' else ''}) "
-                    f"under sources.{name} in {spec.file}, or re-save the file as {encoding}."
-                ) from None
+                raise EncodingError(f"{path}: line {at}: {bad} not valid {encoding} "
+                                    f"({exc.reason}). " + _fix(encoding, spec, name)) from None
             if sink is not None and text:
                 sink.write(text.encode("utf-8"))
             if not chunk:

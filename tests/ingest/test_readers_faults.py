@@ -103,3 +103,17 @@ def test_truncated_parquet_raises_the_read_error_naming_the_file(tmp_path, make_
     msg = str(exc.value)
     assert msg.startswith(f"{tmp_path / 'web.parquet'}: not a readable Parquet file (")
     assert "Re-export it (sources.web in" in msg
+
+
+def test_byte_undefined_in_the_declared_encoding_deep_in_the_file(tmp_path, make_world,
+                                                                  sources_yaml, monkeypatch):
+    monkeypatch.setattr(readers, "CHUNK", 1000)  # the bad byte lies many chunks in
+    cp = sources_yaml.replace("    path: surveys.csv\n", "    path: surveys.csv\n    encoding: cp1252\n")
+    path = make_world(tmp_path, sources=cp)
+    data = _surveys(3000, 2999, "caf\x81").encode("latin-1")  # 0x81 has no cp1252 character
+    (tmp_path / "surveys.csv").write_bytes(data)
+    with pytest.raises(EncodingError) as exc:
+        ingest(path)
+    msg = str(exc.value)
+    assert "surveys.csv: line 3000: byte 0x81 is not valid cp1252" in msg
+    assert "latin-1, cp1252, utf-8" in msg  # utf-8 offered when another encoding was declared
