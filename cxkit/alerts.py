@@ -11,7 +11,8 @@ Rules live in ``params/alerts.yaml`` (named in the run YAML's ``alerts.rules``),
 - ``at_risk_above``: an active customer whose revenue at risk
   (``tables/at_risk.parquet``, ``revenue_at_risk_mean``) is above ``threshold``;
 - ``broken_promise_detractor``: a detractor (score <= ``max_score``) whose journey broke a
-  promise (a ``breach_<touchpoint>`` count > 0 in ``ingest/responses.parquet``).
+  promise (a ``breach_<touchpoint>`` count > 0 in ``ingest/responses.parquet``), once: a
+  response the previous run already had does not alert again (``new_only``).
 
 A run writes every alert to ``alerts.csv`` and ``alerts.json`` in its folder before
 delivering anything, so a failed delivery (recorded in the manifest) loses no alert. The
@@ -55,6 +56,7 @@ class Rule(_Model):
     min_n: int = Field(30, ge=1)  # gap_above: smallest segment considered
     score: str = "nps"  # broken_promise_detractor: score column
     max_score: float = 6  # broken_promise_detractor: detractor = score <= this
+    new_only: bool = True  # broken_promise_detractor: skip responses the previous run had
 
     @model_validator(mode="after")
     def _needs(self):
@@ -195,10 +197,15 @@ def _at_risk_above(rule: Rule, run_dir: Path) -> list[dict]:
     return out
 
 
-def _broken_promise_detractor(rule: Rule, run_dir: Path) -> list[dict]:
+def _broken_promise_detractor(rule: Rule, run_dir: Path, previous_dir: Path | None) -> list[dict]:
     resp = _read(run_dir / "ingest" / "responses.parquet")
     if resp is None or rule.score not in resp:
         return []
+    if rule.new_only and previous_dir is not None and "response_id" in resp:
+        # each run re-reads the whole survey history: alert on a response once
+        seen = _read(Path(previous_dir) / "ingest" / "responses.parquet")
+        if seen is not None and "response_id" in seen:
+            resp = resp[~resp["response_id"].isin(seen["response_id"])]
     breach = [c for c in resp if c.startswith("breach_")]
     if not breach:
         return []
@@ -219,12 +226,13 @@ def _broken_promise_detractor(rule: Rule, run_dir: Path) -> list[dict]:
 
 
 def evaluate(rules: AlertRules, run_dir: str | Path, *, trend: pd.DataFrame | None = None,
-             run_id: str = "") -> pd.DataFrame:
+             run_id: str = "", previous_dir: str | Path | None = None) -> pd.DataFrame:
     """Apply every rule to a run folder; one row per alert (:data:`ALERT_COLUMNS`).
 
     ``trend`` is this run's rows of :func:`cxkit.trend.update_trend` (read from
-    ``tables/trend.parquet`` when omitted). Tables a rule needs but the run lacks give no
-    alert.
+    ``tables/trend.parquet`` when omitted). ``previous_dir`` is the previous successful run
+    of the same name: detractor alerts skip the responses it already had (``new_only``).
+    Tables a rule needs but the run lacks give no alert.
 
     Examples
     --------
@@ -243,7 +251,7 @@ def evaluate(rules: AlertRules, run_dir: str | Path, *, trend: pd.DataFrame | No
         elif rule.kind == "at_risk_above":
             found += _at_risk_above(rule, run_dir)
         else:
-            found += _broken_promise_detractor(rule, run_dir)
+            found += _broken_promise_detractor(rule, run_dir, previous_dir)
     table = pd.DataFrame(found, columns=ALERT_COLUMNS[1:])
     table.insert(0, "run_id", run_id)
     return table
@@ -326,14 +334,14 @@ def _attempt(channel: str, target: str, n: int, send) -> dict:
 
 
 def run_alerts(rules_path: str | Path, run_dir: str | Path, *, trend: pd.DataFrame | None,
-               run_id: str, send: bool = True) -> dict:
+               run_id: str, send: bool = True, previous_dir: str | Path | None = None) -> dict:
     """What the runner calls after a run: evaluate, write the files, deliver.
 
     Returns the manifest's ``alerts`` section: ``rules`` (file), ``fired`` (records),
     ``files``, ``deliveries`` and ``undelivered`` (number of failed delivery attempts).
     """
     rules = load_rules(rules_path)
-    alerts = evaluate(rules, run_dir, trend=trend, run_id=run_id)
+    alerts = evaluate(rules, run_dir, trend=trend, run_id=run_id, previous_dir=previous_dir)
     files = write_alerts(alerts, run_dir)
     deliveries = deliver(rules, alerts, run_id=run_id) if send else []
     return {"rules": str(rules_path), "fired": alerts.to_dict(orient="records"),

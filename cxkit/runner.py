@@ -351,7 +351,7 @@ def _close_loop(cfg: RunConfig, tmp: Path, manifest: dict) -> list[str]:
         from cxkit.publish import record_warning
 
         section = run_alerts(cfg.alerts.rules, tmp, trend=trend, run_id=manifest["run_id"],
-                             send=cfg.alerts.deliver)
+                             send=cfg.alerts.deliver, previous_dir=previous)
         manifest["alerts"] = section
         for d in section["deliveries"]:
             if not d["ok"]:  # the alerts stay in alerts.csv / alerts.json

@@ -238,3 +238,21 @@ def test_webhook_needs_an_http_url(tmp_path):
     ch = alerts.WebhookChannel(url="file:///etc/passwd")
     with pytest.raises(ValueError, match="is not http"):
         alerts._post_webhook(ch, pd.DataFrame({"a": [1]}), "r")
+
+
+def test_a_detractor_response_alerts_once_not_again_in_the_next_run(tmp_path):
+    previous = fixture_run(tmp_path / "previous")
+    run = fixture_run(tmp_path / "run")
+    responses = pd.read_parquet(run / "ingest" / "responses.parquet")
+    responses.loc[len(responses)] = ["R5", "C5", 1, 0, 1]  # a new detractor, SLA broken
+    responses.to_parquet(run / "ingest" / "responses.parquet")
+    rules = alerts.load_rules(rules_yaml(tmp_path))
+    table = alerts.evaluate(rules, run, previous_dir=previous)
+    assert table.loc[table["rule"] == "broken", "subject"].tolist() == ["customer C5"]
+    doc = yaml.safe_load((tmp_path / "alerts.yaml").read_text())
+    doc["rules"][3]["new_only"] = False
+    (tmp_path / "alerts.yaml").write_text(yaml.safe_dump(doc))
+    table = alerts.evaluate(alerts.load_rules(tmp_path / "alerts.yaml"), run,
+                            previous_dir=previous)
+    assert table.loc[table["rule"] == "broken", "subject"].tolist() == [
+        "customer C1", "customer C3", "customer C5"]
