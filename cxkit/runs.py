@@ -221,6 +221,7 @@ def _read_json(path: Path) -> dict | None:
 
 
 # --------------------------------------------------------------------------- history
+_NOT_DATA = (".yaml", ".yml", ".ipynb")
 HISTORY_COLUMNS = ["run_id", "name", "status", "started_at", "seconds", "data_hash",
                    "gate_failed", "alerts", "reason", "folder"]
 
@@ -228,8 +229,9 @@ HISTORY_COLUMNS = ["run_id", "name", "status", "started_at", "seconds", "data_ha
 def history(out_dir: Path) -> pd.DataFrame:
     """Every run in a reports folder, oldest first: one row per ``manifest.json``.
 
-    ``data_hash`` is the first 12 hex digits of a SHA-256 over the input files' hashes
-    (same data and parameters, same hash); ``alerts`` the number of alerts fired; ``reason``
+    ``data_hash`` is the first 12 hex digits of a SHA-256 over the hashes of the data files
+    the run read (YAMLs and notebooks left out): the same data gives the same hash, whatever
+    the parameters; ``alerts`` the number of alerts fired; ``reason``
     why a run failed. ``status`` is ``running`` only for the run holding the lock now.
 
     Examples
@@ -246,8 +248,9 @@ def history(out_dir: Path) -> pd.DataFrame:
             m = _read_json(folder / "manifest.json")
             if m is None:
                 continue
-            digest = hashlib.sha256("".join(sorted(i.get("sha256", "") for i in
-                                                   m.get("inputs", []))).encode())
+            data = [i for i in m.get("inputs", [])
+                    if not str(i.get("path", "")).endswith(_NOT_DATA)]
+            digest = hashlib.sha256("".join(sorted(i.get("sha256", "") for i in data)).encode())
             err = m.get("error") or {}
             reason = m.get("reason") or (
                 f"{err.get('notebook')}: {err.get('ename', err.get('type'))}: "
@@ -256,7 +259,7 @@ def history(out_dir: Path) -> pd.DataFrame:
                 "run_id": m.get("run_id", folder.name), "name": m.get("name"),
                 "status": m.get("status"), "started_at": m.get("started_at"),
                 "seconds": _seconds(m.get("started_at"), m.get("finished_at")),
-                "data_hash": digest.hexdigest()[:12] if m.get("inputs") else "",
+                "data_hash": digest.hexdigest()[:12] if data else "",
                 "gate_failed": bool(m.get("gate_failed")),
                 "alerts": len((m.get("alerts") or {}).get("fired", [])),
                 "reason": reason[:200], "folder": str(folder)})

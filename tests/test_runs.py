@@ -94,14 +94,15 @@ def test_describe_os_error_says_what_where_and_what_to_do(code, fix):
 
 
 def test_history_lists_runs_with_duration_hash_gate_alerts_and_reason(tmp_path):
-    inputs = [{"path": "a", "sha256": "aa"}, {"path": "b", "sha256": "bb"}]
+    inputs = [{"path": "a.csv", "sha256": "aa"}, {"path": "b.parquet", "sha256": "bb"}]
     write_manifest(tmp_path / "r1", run_id="r1", name="cx", status="succeeded",
                    started_at="2026-11-26T01:00:00+00:00",
                    finished_at="2026-11-26T01:02:30+00:00", inputs=inputs, gate_failed=True,
                    alerts={"fired": [{"rule": "x"}, {"rule": "y"}]})
     write_manifest(tmp_path / "r2.failed", run_id="r2", name="cx", status="failed",
                    started_at="2026-11-26T02:00:00+00:00", finished_at=None,
-                   inputs=list(reversed(inputs)), reason="stopped by SIGTERM during notebook a")
+                   inputs=list(reversed(inputs)) + [{"path": "run.yaml", "sha256": "cc"}],
+                   reason="stopped by SIGTERM during notebook a")
     write_manifest(tmp_path / "r3.failed", run_id="r3", name="other", status="failed",
                    started_at="2026-11-26T03:00:00+00:00",
                    finished_at="2026-11-26T03:00:05+00:00",
