@@ -268,13 +268,19 @@ def history(out_dir: Path) -> pd.DataFrame:
 
 
 def previous_success(out_dir: Path, name: str, *, before: str | None = None) -> Path | None:
-    """Folder of the newest successful run called ``name`` (started before ``before``)."""
+    """Folder of the newest successful run called ``name`` (started before ``before``).
+
+    A run published with a failed convergence gate is a baseline only when no run of that
+    name passed it (its intervals are not reliable).
+    """
     runs = history(out_dir)
     ok = runs[(runs["status"] == "succeeded") & (runs["name"] == name)
               & ~runs["folder"].str.endswith(".tmp")]
     if before is not None:
         ok = ok[ok["started_at"] < before]
-    return Path(ok["folder"].iloc[-1]) if len(ok) else None
+    passed = ok[~ok["gate_failed"]]
+    pick = passed if len(passed) else ok
+    return Path(pick["folder"].iloc[-1]) if len(pick) else None
 
 
 def format_history(table: pd.DataFrame) -> str:

@@ -118,7 +118,10 @@ def test_history_lists_runs_with_duration_hash_gate_alerts_and_reason(tmp_path):
                                             "20: ValueError: bad"]
     text = runs.format_history(table)
     assert "150 s" in text and "FAILED" in text and "stopped by SIGTERM" in text
-    assert runs.previous_success(tmp_path, "cx") == tmp_path / "r1"
+    assert runs.previous_success(tmp_path, "cx") == tmp_path / "r1"  # gate failed, but alone
+    write_manifest(tmp_path / "r0", run_id="r0", name="cx", status="succeeded",
+                   started_at="2026-11-26T00:30:00+00:00", gate_failed=False)
+    assert runs.previous_success(tmp_path, "cx") == tmp_path / "r0"  # the gate passed there
     assert runs.previous_success(tmp_path, "other") is None
     assert runs.previous_success(tmp_path, "cx", before="2026-11-26T00:00:00") is None
     assert runs.format_history(runs.history(tmp_path / "none")) == "no runs yet"
