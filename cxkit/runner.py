@@ -35,9 +35,10 @@ from typing import Any, Sequence
 from cxkit import config
 from cxkit.config import ConfigError, RunConfig, load_config
 from cxkit.provenance import git_state, input_files, sha256  # noqa: F401 - re-exported
-from cxkit.runs import (EXIT_ALERTS, EXIT_FAILED, EXIT_OK, EXIT_USAGE, RunBusyError,
-                        RunStopped, clean_stale, describe_os_error, free_run_id, hold_lock,
-                        now_iso, run_paths, stop_on_signals, write_json)
+from cxkit.runs import (EXIT_ALERTS, EXIT_FAILED, EXIT_OK, EXIT_USAGE, KERNEL_LOG,
+                        RunBusyError, RunStopped, clean_stale, describe_os_error,
+                        free_run_id, hold_lock, logged_kernel_manager, now_iso, run_paths,
+                        stop_on_signals, write_json)
 
 #: The notebooks of a run, in execution order (stems in ``notebooks/``).
 NOTEBOOKS = ("10_ingest_journeys", "20_driver_model", "30_revenue_impact")
@@ -311,7 +312,9 @@ def _execute(cfg: RunConfig, run_id: str, paths: list[Path], kernel_name: str) -
         try:
             papermill.execute_notebook(str(nb), str(out_nb), parameters=plan[nb.stem],
                                        kernel_name=kernel_name, cwd=str(tmp),
-                                       progress_bar=False)
+                                       progress_bar=False,
+                                       kernel_manager_class=logged_kernel_manager(
+                                           tmp / KERNEL_LOG))
             entry["status"] = "succeeded"
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - recorded and reported
             entry["status"] = "stopped" if isinstance(exc, KeyboardInterrupt) else "failed"

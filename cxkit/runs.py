@@ -186,6 +186,32 @@ def stop_on_signals(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) 
             signal.signal(sig, old)
 
 
+# --------------------------------------------------------------------------- kernels
+KERNEL_LOG = "kernel.log"
+
+
+def logged_kernel_manager(log_path: Path) -> type:
+    """A Jupyter kernel manager class whose kernel writes its own stderr to ``log_path``.
+
+    Pass it to ``papermill.execute_notebook(..., kernel_manager_class=...)``. The kernel
+    process's stderr carries start-up warnings and, when a run is stopped, the kernel's
+    traceback as it shuts down: useful in the run folder, noise on an operator's console.
+    Notebook outputs and errors are unaffected (they travel as messages).
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LoggedKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw):  # kw reach subprocess.Popen (documented)
+            log = open(log_path, "ab")  # noqa: SIM115 - the kernel process owns it
+            try:
+                kw.setdefault("stderr", log)
+                return await super().start_kernel(**kw)
+            finally:
+                log.close()  # the child has its own descriptor now
+
+    return LoggedKernelManager
+
+
 # --------------------------------------------------------------------------- writing
 def write_json(path: Path, data: dict) -> None:
     """Write JSON atomically (temporary file + ``os.replace``); a full disk leaves the old

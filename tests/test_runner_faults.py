@@ -81,6 +81,8 @@ def test_sigterm_mid_run_ends_kernel_and_keeps_failed_folder(published):
     assert proc.returncode == 1, err
     assert "RUN FAILED: killed: stopped by SIGTERM during notebook sleeps" in err
     assert "still points at the last good run" in err
+    assert "Traceback" not in err and "IPKernelApp" not in err  # the kernel's own stderr ...
+    assert "IPKernelApp" in (reports / "killed.failed" / "kernel.log").read_text()  # ... is here
     m = manifest(reports / "killed.failed")
     assert m["status"] == "failed"
     assert m["reason"] == "stopped by SIGTERM during notebook sleeps"
