@@ -77,6 +77,8 @@ def _referenced_files(yaml_path: Path) -> list[Path]:
                     found.append(candidate.resolve())
                 elif candidate.is_dir() and node.strip() not in ("", ".", ".."):
                     found.extend(sorted(p.resolve() for p in candidate.iterdir() if p.is_file()))
+                elif any(ch in node for ch in "*?["):  # a glob of part files
+                    found.extend(_expand([candidate]))
             except OSError:
                 pass
 

@@ -37,7 +37,8 @@ def start_run(params: Path, run_id: str | None, notebook: Path, *, sleep: float 
     """)
     env = os.environ | {"CXKIT_TEST_SLEEP": str(sleep)}
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)  # its own process group, like a shell job
 
 
 def wait_for(path_glob, folder: Path, timeout: float = 60) -> Path:
@@ -70,24 +71,30 @@ def published(tmp_path_factory):
     return params, params.parent / "reports"
 
 
-def test_sigterm_mid_run_ends_kernel_and_keeps_failed_folder(published):
+@pytest.mark.parametrize("sig, group", [(signal.SIGTERM, False), (signal.SIGINT, True)],
+                         ids=["SIGTERM-to-cxkit", "Ctrl-C-to-the-process-group"])
+def test_signal_mid_run_ends_kernel_and_keeps_failed_folder(published, sig, group):
     params, reports = published
-    proc = start_run(params, "killed", SLEEPS)
-    pid_file = wait_for(".killed.tmp/kernel.pid", reports)
+    run_id = f"killed-{sig.name}"
+    proc = start_run(params, run_id, SLEEPS)
+    pid_file = wait_for(f".{run_id}.tmp/kernel.pid", reports)
     time.sleep(0.3)
     kernel_pid = int(pid_file.read_text())
-    proc.send_signal(signal.SIGTERM)
+    if group:  # what a terminal does on Ctrl-C: SIGINT to cxkit and its kernel
+        os.killpg(proc.pid, sig)
+    else:  # what systemd (KillMode=mixed), kill or Airflow do
+        proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1, err
-    assert "RUN FAILED: killed: stopped by SIGTERM during notebook sleeps" in err
+    assert f"RUN FAILED: {run_id}: stopped by {sig.name} during notebook sleeps" in err
     assert "still points at the last good run" in err
     assert "Traceback" not in err and "IPKernelApp" not in err  # the kernel's own stderr ...
-    assert "IPKernelApp" in (reports / "killed.failed" / "kernel.log").read_text()  # ... is here
-    m = manifest(reports / "killed.failed")
+    assert "IPKernelApp" in (reports / f"{run_id}.failed" / "kernel.log").read_text()  # ... here
+    m = manifest(reports / f"{run_id}.failed")
     assert m["status"] == "failed"
-    assert m["reason"] == "stopped by SIGTERM during notebook sleeps"
+    assert m["reason"] == f"stopped by {sig.name} during notebook sleeps"
     assert m["notebooks"][0]["status"] == "stopped" and m["finished_at"]
-    assert not (reports / ".killed.tmp").exists()
+    assert not (reports / f".{run_id}.tmp").exists()
     assert (reports / "latest").readlink() == Path("good")
     for _ in range(50):
         if not alive(kernel_pid):
