@@ -39,7 +39,8 @@ def _ingest(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from cxkit.runner import run
 
-    return run(Path(args.params), run_id=args.run_id, wait=not args.no_wait)
+    return run(Path(args.params), run_id=args.run_id, wait=not args.no_wait,
+               debug=getattr(args, "debug", False))
 
 
 def _runs(args: argparse.Namespace) -> int:

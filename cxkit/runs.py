@@ -16,7 +16,7 @@ import signal
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 import pandas as pd
 
@@ -231,6 +231,8 @@ def describe_os_error(exc: OSError, out_dir: Path) -> str:
     where = exc.filename or out_dir
     if exc.errno == errno.ENOSPC:
         fix = f"free space on the disk holding {out_dir} or set run.out_dir to another disk"
+    elif exc.errno == errno.EEXIST:
+        fix = "move it away and run again"
     elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         fix = f"make {out_dir} writable for this user or set run.out_dir to a writable folder"
     else:

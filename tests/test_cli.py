@@ -111,3 +111,14 @@ def test_disk_full_during_ingest_is_one_line_exit_1(monkeypatch, capsys):
 def test_runs_on_a_missing_reports_folder_exit_2(tmp_path, capsys):
     assert main(["runs", "--reports", str(tmp_path / "none")]) == 2
     assert "no reports folder here" in capsys.readouterr().err
+
+
+def test_run_errors_show_a_traceback_only_with_debug(tmp_path, capsys):
+    missing = str(tmp_path / "missing.yaml")
+    assert main(["run", missing]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+    assert main(["--debug", "run", missing]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "ConfigError" in err
+    assert err.strip().splitlines()[-1].startswith(f"cxkit run: {missing}: run parameters "
+                                                   f"file not found")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from cxkit import runner
+from cxkit import finish, runner
 from cxkit.cli import main
 from tests.test_runner import FIXTURES, OK, manifest, write_params
 
@@ -157,7 +157,7 @@ def test_manifest_write_error_gives_clean_message_and_keeps_latest(published, mo
                                                                    capsys):
     params, reports = published
     before = (reports / "latest").readlink()
-    real = runner.write_json
+    real = finish.write_json
     calls = []
 
     def failing(path, data):
@@ -167,6 +167,7 @@ def test_manifest_write_error_gives_clean_message_and_keeps_latest(published, mo
         real(path, data)
 
     monkeypatch.setattr(runner, "write_json", failing)
+    monkeypatch.setattr(finish, "write_json", failing)
     assert runner.run(params, run_id="nospace", notebooks=[OK]) == 1
     err = capsys.readouterr().err
     assert "No space left on device" in err and "free space on the disk" in err
@@ -182,7 +183,7 @@ def test_latest_swap_failure_never_half_publishes(published, monkeypatch, capsys
     def no_symlink(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system", str(reports / ".latest.x.tmp"))
 
-    monkeypatch.setattr(runner.os, "symlink", no_symlink)
+    monkeypatch.setattr(finish.os, "symlink", no_symlink)
     assert runner.run(params, run_id="nolink", notebooks=[OK]) == 1
     err = capsys.readouterr().err
     assert "Read-only file system" in err and "make" in err and "writable" in err
