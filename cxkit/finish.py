@@ -23,6 +23,8 @@ __all__ = ["finish_run", "error_info", "swap_latest", "loud"]
 
 
 def error_info(notebook: str, exc: BaseException) -> dict[str, Any]:
+    """The manifest's ``error``: notebook, exception type and message (Papermill's carry
+    the notebook exception's ``ename`` / ``evalue``), else the traceback."""
     info = {"notebook": notebook, "type": type(exc).__name__,
             "message": str(exc).strip()[-4000:]}
     # Papermill's error carries the notebook exception's own name and value.
@@ -35,6 +37,8 @@ def error_info(notebook: str, exc: BaseException) -> dict[str, Any]:
 
 
 def swap_latest(out_dir: Path, run_id: str) -> Path:
+    """Point ``<out_dir>/latest`` at ``run_id`` with one ``os.replace`` of a new symlink:
+    readers see the old run or the new one, never a missing or half-written link."""
     latest = out_dir / "latest"
     if latest.exists() and not latest.is_symlink():
         raise FileExistsError(errno.EEXIST, "exists and is not a symlink (the runner points "
@@ -48,12 +52,10 @@ def swap_latest(out_dir: Path, run_id: str) -> Path:
     return latest
 
 
-
 def loud(msg: str) -> None:
+    """A message framed by bars on stderr: a failed or flagged run must not go unseen."""
     bar = "!" * 78
     print(f"\n{bar}\n{msg}\n{bar}", file=sys.stderr, flush=True)
-
-
 
 
 def _reason(manifest: dict, error: BaseException) -> str:
