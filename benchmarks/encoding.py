@@ -56,8 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rows", type=int, default=10_000_000)
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--data", default=str(HERE / "_data"))
     args = p.parse_args(argv)
-    path = HERE / "_data" / f"encoding_{args.rows}.csv"
+    path = Path(args.data) / f"encoding_{args.rows}.csv"
     if not path.is_file():
         generate(path, args.rows)
     mb = path.stat().st_size / 1e6
