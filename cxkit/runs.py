@@ -260,7 +260,8 @@ def history(out_dir: Path) -> pd.DataFrame:
     ``data_hash`` is the first 12 hex digits of a SHA-256 over the hashes of the data files
     the run read (YAMLs and notebooks left out): the same data gives the same hash, whatever
     the parameters; ``alerts`` the number of alerts fired; ``reason``
-    why a run failed. ``status`` is ``running`` only for the run holding the lock now.
+    why a run failed. A temporary folder is ``running`` while a run holds the lock, else
+    ``stale`` (a killed run, which the next ``cxkit run`` keeps as ``.failed``).
 
     Examples
     --------
@@ -269,6 +270,7 @@ def history(out_dir: Path) -> pd.DataFrame:
     import hashlib
 
     rows = []
+    busy = None
     if out_dir.is_dir():
         for folder in out_dir.iterdir():
             if folder.is_symlink() or not folder.is_dir():
@@ -280,12 +282,19 @@ def history(out_dir: Path) -> pd.DataFrame:
                     if not str(i.get("path", "")).endswith(_NOT_DATA)]
             digest = hashlib.sha256("".join(sorted(i.get("sha256", "") for i in data)).encode())
             err = m.get("error") or {}
+            status = m.get("status")
+            if folder.name.startswith(".") and folder.name.endswith(".tmp"):
+                busy = _locked(out_dir) if busy is None else busy
+                if not busy:  # no run holds the folder: this one was killed
+                    status = "stale"
+                    m.setdefault("reason", "killed before it finished; the next run keeps "
+                                           "it as .failed")
             reason = m.get("reason") or (
                 f"{err.get('notebook')}: {err.get('ename', err.get('type'))}: "
                 f"{err.get('evalue', '')}".strip() if err else "")
             rows.append({
                 "run_id": m.get("run_id", folder.name), "name": m.get("name"),
-                "status": m.get("status"), "started_at": m.get("started_at"),
+                "status": status, "started_at": m.get("started_at"),
                 "seconds": _seconds(m.get("started_at"), m.get("finished_at")),
                 "data_hash": digest.hexdigest()[:12] if data else "",
                 "gate_failed": bool(m.get("gate_failed")),
@@ -293,6 +302,21 @@ def history(out_dir: Path) -> pd.DataFrame:
                 "reason": reason[:200], "folder": str(folder)})
     table = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
     return table.sort_values(["started_at", "run_id"], kind="stable", ignore_index=True)
+
+
+def _locked(out_dir: Path) -> bool:
+    """Whether a run holds ``out_dir``'s lock right now."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(out_dir / LOCK_NAME))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return True
+    except OSError:  # cannot even create the lock file: nobody can hold it
+        return False
+    lock.release()
+    return False
 
 
 def previous_success(out_dir: Path, name: str, *, before: str | None = None) -> Path | None:

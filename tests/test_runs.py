@@ -125,3 +125,13 @@ def test_history_lists_runs_with_duration_hash_gate_alerts_and_reason(tmp_path):
     assert runs.previous_success(tmp_path, "other") is None
     assert runs.previous_success(tmp_path, "cx", before="2026-11-26T00:00:00") is None
     assert runs.format_history(runs.history(tmp_path / "none")) == "no runs yet"
+
+
+def test_history_tells_a_running_run_from_a_stale_one(tmp_path):
+    write_manifest(tmp_path / ".r4.tmp", run_id="r4", name="cx", status="running",
+                   started_at="2026-11-26T04:00:00+00:00")
+    (stale,) = runs.history(tmp_path).itertuples()
+    assert stale.status == "stale" and "next run keeps it as .failed" in stale.reason
+    with runs.hold_lock(tmp_path, run_id="r4", say=lambda m: None):
+        (running,) = runs.history(tmp_path).itertuples()
+    assert running.status == "running" and running.reason == ""
