@@ -227,10 +227,7 @@ def run(params_path: str | Path, run_id: str | None = None, *,
                         raise RunnerError(f"{taken} already exists (an earlier run with this "
                                           f"id); pick another --run-id or delete it.")
             return _execute(cfg, run_id, paths, kernel_name, debug)
-    except RunBusyError as exc:
-        _say(f"cxkit run: {exc}")
-        return EXIT_USAGE
-    except RunnerError as exc:
+    except (RunBusyError, RunnerError) as exc:  # folder busy (--no-wait) or run id taken
         _say(f"cxkit run: {exc}")
         return EXIT_USAGE
     except RunStopped as exc:
