@@ -122,3 +122,19 @@ def test_run_errors_show_a_traceback_only_with_debug(tmp_path, capsys):
     assert "Traceback (most recent call last)" in err and "ConfigError" in err
     assert err.strip().splitlines()[-1].startswith(f"cxkit run: {missing}: run parameters "
                                                    f"file not found")
+
+
+def test_ingest_truncated_parquet_is_one_line_exit_2(tmp_path, capsys):
+    import pandas as pd
+
+    from tests.ingest.conftest import SOURCES, write_world
+
+    path = write_world(tmp_path, sources=SOURCES.replace("path: web.csv", "path: web.parquet"))
+    web = pd.read_csv(tmp_path / "web.csv", dtype=str, keep_default_na=False)
+    web.to_parquet(tmp_path / "web.parquet", index=False)
+    data = (tmp_path / "web.parquet").read_bytes()
+    (tmp_path / "web.parquet").write_bytes(data[:-100])  # the footer is gone
+    assert main(["ingest", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith(f"cxkit ingest: {tmp_path / 'web.parquet'}: not a readable Parquet")
