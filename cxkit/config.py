@@ -183,6 +183,11 @@ class OlistSection(_Section):
     never_flags: bool = True
 
 
+class AlertsSection(_Section):
+    rules: Path  # alert rules YAML (params/alerts.yaml): rules, owners, channels
+    deliver: bool = True  # False: write alerts.csv / alerts.json but send nothing
+
+
 class RunConfig(_Section):
     """One whole run, as validated from ``params/<run>.yaml``.
 
@@ -195,6 +200,7 @@ class RunConfig(_Section):
     drivers: DriversSection
     value: ValueSection | None = None
     olist: OlistSection | None = None
+    alerts: AlertsSection | None = None  # cxkit.alerts: rules applied after each run
     source: Path | None = Field(None, exclude=True)  # the YAML it came from
 
     def to_jsonable(self) -> dict[str, Any]:

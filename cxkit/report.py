@@ -20,8 +20,18 @@ def _banner_cell(lines: list[str]):
     return nbformat.v4.new_markdown_cell(source, metadata={"tags": [BANNER_TAG]})
 
 
+def _changes_cell(lines: list[str]):
+    import nbformat
+
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    source = ('<div class="cxkit-changes" style="border:1px solid #555;padding:8px">'
+              f"What changed since the previous run:<ul>{items}</ul></div>")
+    return nbformat.v4.new_markdown_cell(source, metadata={"tags": ["cxkit-changes"]})
+
+
 def notebook_to_html(notebook: str | Path, out: str | Path, *,
-                     banner: list[str] | None = None) -> Path:
+                     banner: list[str] | None = None,
+                     changes: list[str] | None = None) -> Path:
     """Export an executed notebook to HTML without code cells' input.
 
     Parameters
@@ -33,6 +43,9 @@ def notebook_to_html(notebook: str | Path, out: str | Path, *,
     banner : list of str, optional
         Warnings shown in a red box as the report's first lines (e.g. a convergence gate
         that failed but was allowed with ``allow_failed_gate``).
+    changes : list of str, optional
+        What changed since the previous run (:func:`cxkit.trend.describe_changes`), shown
+        in a plain box after the banner.
 
     Returns
     -------
@@ -47,6 +60,8 @@ def notebook_to_html(notebook: str | Path, out: str | Path, *,
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(notebook), as_version=4)
+    if changes:
+        nb.cells.insert(0, _changes_cell(list(changes)))
     if banner:
         nb.cells.insert(0, _banner_cell(list(banner)))
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,

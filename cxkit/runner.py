@@ -11,24 +11,34 @@ The run flow (docs/ARCHITECTURE.md, "A run"):
 5. success: rename to ``reports/<run_id>/`` and swap the ``reports/latest`` symlink with
    ``os.replace`` (readers never see a missing or half-written ``latest``);
    failure: rename to ``reports/<run_id>.failed/``, leave ``latest`` alone, exit non-zero.
+
+Unattended runs (:mod:`cxkit.runs`): one run at a time per reports folder (a lock; the
+second waits or, with ``wait=False``, exits 2); SIGTERM / SIGINT stop the kernel and keep
+``<run_id>.failed/`` with the reason; a full or read-only disk gives one clear line and
+never moves ``latest``; a ``.tmp`` folder left by a killed run is reported and kept as
+``.failed`` by the next run. After the notebooks, :mod:`cxkit.trend` compares the run with
+the previous successful one of the same name and :mod:`cxkit.alerts` applies the alert
+rules (exit code 3 when alerts fired).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import re
-import subprocess
+import shutil
 import sys
 import time
 import traceback
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
 from cxkit import config
 from cxkit.config import ConfigError, RunConfig, load_config
+from cxkit.finish import error_info, finish_run, loud
+from cxkit.provenance import git_state, input_files, sha256  # noqa: F401 - re-exported
+from cxkit.runs import (EXIT_FAILED, EXIT_USAGE, KERNEL_LOG,
+                        RunBusyError, RunStopped, clean_stale, describe_os_error,
+                        free_run_id, hold_lock, logged_kernel_manager, now_iso, run_paths,
+                        stop_on_signals, write_json)
 
 #: The notebooks of a run, in execution order (stems in ``notebooks/``).
 NOTEBOOKS = ("10_ingest_journeys", "20_driver_model", "30_revenue_impact")
@@ -199,154 +209,13 @@ def prepare(params_path: str | Path, out_dir: str | Path, *,
     return written
 
 
-# --------------------------------------------------------------------------- provenance
-def sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file, read in chunks (inputs can be large)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _expand(paths: list[Path]) -> list[Path]:
-    import glob
-
-    found: list[Path] = []
-    for p in paths:
-        if p.is_file():
-            found.append(p.resolve())
-        elif p.is_dir():
-            found.extend(sorted(q.resolve() for q in p.iterdir() if q.is_file()))
-        else:  # a glob pattern (several part files) or a file that is missing
-            found.extend(sorted(Path(q).resolve() for q in glob.glob(str(p)) if Path(q).is_file()))
-    return found
-
-
-def _referenced_files(yaml_path: Path) -> list[Path]:
-    """Data files and catalog a sources YAML reads.
-
-    Asks the ingest layer (which expands ``${VAR:-default}`` and knows the schema) and falls
-    back to every string in the YAML that names an existing path relative to it.
-    """
-    try:
-        from cxkit.ingest.config import load_sources
-
-        spec = load_sources(yaml_path)
-        paths = [spec.resolve(spec.catalog)]
-        paths += [spec.resolve(s.path) for s in spec.sources.values() if s.path]
-        return _expand(paths)
-    except Exception:  # noqa: BLE001 - not an ingest sources YAML: fall back to the walk
-        pass
-    import yaml
-
-    try:
-        doc = yaml.safe_load(yaml_path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return []
-    found: list[Path] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-        elif isinstance(node, str) and len(node) < 400 and "\n" not in node:
-            candidate = Path(node) if Path(node).is_absolute() else yaml_path.parent / node
-            try:
-                if candidate.is_file():
-                    found.append(candidate.resolve())
-                elif candidate.is_dir() and node.strip() not in ("", ".", ".."):
-                    found.extend(sorted(p.resolve() for p in candidate.iterdir() if p.is_file()))
-            except OSError:
-                pass
-
-    walk(doc)
-    return found
-
-
-def input_files(cfg: RunConfig, notebooks: Sequence[Path]) -> list[Path]:
-    """Everything a run reads: its YAML, the sources YAMLs and their data files, notebooks."""
-    files: list[Path] = []
-    if cfg.source is not None:
-        files.append(cfg.source)
-    for src in [cfg.ingest.sources] + ([cfg.olist.sources] if cfg.olist else []):
-        if src.is_file():
-            files.append(src)
-            files.extend(_referenced_files(src))
-    files.extend(notebooks)
-    seen: dict[Path, None] = {}
-    for f in files:
-        seen.setdefault(Path(f).resolve(), None)
-    return list(seen)
-
-
-def _git_state() -> dict[str, Any]:
-    def git(*args: str) -> str | None:
-        try:
-            out = subprocess.run(["git", *args], cwd=config.PROJECT_ROOT, capture_output=True,
-                                 text=True, timeout=10)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return out.stdout.strip() if out.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no")
-    return {"commit": commit, "dirty": bool(status) if status is not None else None}
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _error_info(notebook: str, exc: BaseException) -> dict[str, Any]:
-    info = {"notebook": notebook, "type": type(exc).__name__,
-            "message": str(exc).strip()[-4000:]}
-    # Papermill's error carries the notebook exception's own name and value.
-    for attr in ("ename", "evalue", "exec_count"):
-        if hasattr(exc, attr):
-            info[attr] = getattr(exc, attr)
-    if not hasattr(exc, "ename"):
-        info["traceback"] = traceback.format_exc()[-4000:]
-    return info
-
-
-# --------------------------------------------------------------------------- publishing
-def _swap_latest(out_dir: Path, run_id: str) -> Path:
-    latest = out_dir / "latest"
-    if latest.exists() and not latest.is_symlink():
-        raise RunnerError(f"{latest} exists and is not a symlink; move it away so the runner "
-                          f"can point it at the newest good run.")
-    tmp_link = out_dir / f".latest.{run_id}.tmp"
-    if tmp_link.is_symlink() or tmp_link.exists():
-        tmp_link.unlink()
-    # Relative target: the reports folder can be moved or mounted elsewhere.
-    os.symlink(run_id, tmp_link)
-    os.replace(tmp_link, latest)
-    return latest
-
-
-def default_run_id() -> str:
-    """UTC timestamp, sortable: ``20261123T203015Z``."""
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _loud(msg: str) -> None:
-    bar = "!" * 78
-    print(f"\n{bar}\n{msg}\n{bar}", file=sys.stderr, flush=True)
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
 
 
 def run(params_path: str | Path, run_id: str | None = None, *,
         notebooks: Sequence[str | Path] | None = None,
-        kernel_name: str = KERNEL_NAME) -> int:
+        kernel_name: str = KERNEL_NAME, wait: bool = True, debug: bool = False) -> int:
     """Execute a whole run and publish it; the ``cxkit run`` command.
 
     Parameters
@@ -354,17 +223,25 @@ def run(params_path: str | Path, run_id: str | None = None, *,
     params_path : str or Path
         Run YAML, e.g. ``params/sample.yaml``.
     run_id : str, optional
-        Folder name under ``run.out_dir``; default a UTC timestamp.
+        Folder name under ``run.out_dir``; default the UTC second the run starts (with
+        ``-2``, ``-3``... when that id is taken).
     notebooks : sequence of paths, optional
         Notebooks to execute in order; default :data:`NOTEBOOKS` in ``notebooks/``.
     kernel_name : str
         Jupyter kernel; default the interpreter running cxkit.
+    wait : bool
+        When another run holds the reports folder: True waits for it (with a message),
+        False returns 2 at once (``--no-wait``).
+    debug : bool
+        Also print tracebacks (``cxkit --debug run``): of the runner's own errors, and the
+        failing notebook's.
 
     Returns
     -------
     int
-        0 on success, 1 if a notebook failed (kept as ``<run_id>.failed``), 2 if the run
-        could not start (invalid YAML, parameters, run id).
+        0 published; 1 the run failed or was stopped (kept as ``<run_id>.failed``), or its
+        output could not be written; 2 it could not start (invalid YAML, parameters, run id,
+        folder busy or not writable); 3 published and alerts fired.
 
     Examples
     --------
@@ -374,40 +251,74 @@ def run(params_path: str | Path, run_id: str | None = None, *,
     try:
         # validated before papermill/nbconvert load, so a bad YAML fails in a blink
         cfg = load_config(params_path)
-        run_id = run_id or default_run_id()
-        if not _RUN_ID.match(run_id) or run_id == "latest" or run_id.endswith(".failed"):
+        if run_id is not None and (not _RUN_ID.match(run_id) or run_id == "latest"
+                                   or run_id.endswith((".failed", ".tmp"))):
             raise RunnerError(f"run id {run_id!r} is not usable as a folder name: use "
-                              f"letters, digits, '_', '-', '.', not 'latest' or '*.failed'.")
+                              f"letters, digits, '_', '-', '.', not 'latest', '*.failed' "
+                              f"or '*.tmp'.")
         out_dir = Path(cfg.run.out_dir)
-        final, failed = out_dir / run_id, out_dir / f"{run_id}.failed"
-        tmp = out_dir / f".{run_id}.tmp"
-        for taken in (final, failed, tmp):
-            if taken.exists():
-                raise RunnerError(f"{taken} already exists (an earlier run with this id); "
-                                  f"pick another --run-id or delete it.")
         paths = _notebook_paths(notebooks)
-        skipped = {nb.stem: why for nb in paths
-                   for stem, why in cfg.skipped_steps().items() if nb.stem == stem}
+        skipped = {stem: why for stem, why in cfg.skipped_steps().items()
+                   if any(nb.stem == stem for nb in paths)}
         paths = [nb for nb in paths if nb.stem not in skipped]
-        plan = {nb.stem: notebook_parameters(cfg, nb.stem, tmp) for nb in paths}
         for nb in paths:
-            check_parameters(nb, plan[nb.stem])
+            check_parameters(nb, notebook_parameters(cfg, nb.stem, out_dir / ".check"))
         if notebooks is None:  # the project's notebooks: check YAMLs, files and columns
             from cxkit.preflight import validate_run
 
             validate_run(cfg)
-    except (ConfigError, RunnerError) as exc:
-        print(f"cxkit run: {exc}", file=sys.stderr)
-        return 2
+        if cfg.alerts is not None:
+            from cxkit.alerts import load_rules
 
+            load_rules(cfg.alerts.rules)  # a bad rules file stops the run before it starts
+    except (ConfigError, RunnerError, ValueError) as exc:
+        _debug(debug)
+        _say(f"cxkit run: {exc}")
+        return EXIT_USAGE
+
+    try:
+        with stop_on_signals(), hold_lock(out_dir, run_id=run_id, wait=wait, say=_say):
+            clean_stale(out_dir, found_by=run_id or "(new run)", say=_say)
+            if run_id is None:
+                run_id = free_run_id(out_dir)
+            else:
+                for taken in run_paths(out_dir, run_id):
+                    if taken.exists():
+                        raise RunnerError(f"{taken} already exists (an earlier run with this "
+                                          f"id); pick another --run-id or delete it.")
+            return _execute(cfg, run_id, paths, kernel_name, debug, skipped)
+    except (RunBusyError, RunnerError) as exc:  # folder busy (--no-wait) or run id taken
+        _say(f"cxkit run: {exc}")
+        return EXIT_USAGE
+    except RunStopped as exc:
+        # stopped while waiting for the lock or between steps outside the notebook loop
+        if run_id is not None and run_paths(out_dir, run_id)[2].is_dir():
+            clean_stale(out_dir, found_by=f"{run_id} itself ({exc})", say=_say)
+        loud(f"RUN STOPPED: {exc}; {out_dir / 'latest'} still points at the last good run.")
+        return EXIT_FAILED
+    except OSError as exc:
+        _debug(debug)
+        _say(f"cxkit run: {describe_os_error(exc, out_dir)}. Nothing was published.")
+        return EXIT_USAGE
+
+
+def _debug(debug: bool, text: str | None = None) -> None:
+    if debug:
+        print(text if text is not None else traceback.format_exc(), file=sys.stderr,
+              flush=True)
+
+
+def _execute(cfg: RunConfig, run_id: str, paths: list[Path], kernel_name: str,
+             debug: bool = False, skipped: dict[str, str] | None = None) -> int:
+    """Run the notebooks into ``.<run_id>.tmp`` and publish; the lock is held."""
     import papermill
 
-    from cxkit.publish import package_versions, read_warnings, record_warning
-    from cxkit.report import notebook_to_html
+    from cxkit.publish import package_versions, record_warning
 
-    tmp.mkdir(parents=True, exist_ok=False)
-    for stem, why in skipped.items():
-        record_warning(tmp, f"Step skipped: {stem}: {why}.", kind="skipped")
+    out_dir = Path(cfg.run.out_dir)
+    final, failed, tmp = run_paths(out_dir, run_id)
+    plan = {nb.stem: notebook_parameters(cfg, nb.stem, tmp) for nb in paths}
+    skipped = skipped or {}
     inputs = input_files(cfg, paths)
     manifest: dict[str, Any] = {
         "run_id": run_id, "name": cfg.run.name, "status": "running",
@@ -415,13 +326,21 @@ def run(params_path: str | Path, run_id: str | None = None, *,
         "notebook_parameters": plan,
         "inputs": [{"path": str(p), "sha256": sha256(p), "bytes": p.stat().st_size}
                    for p in inputs],
-        "git": _git_state(), "versions": package_versions(),
-        "started_at": _now(), "finished_at": None,
+        "git": git_state(), "versions": package_versions(),
+        "started_at": now_iso(), "finished_at": None,
         "notebooks": [{"notebook": stem, "status": "skipped", "reason": why}
                       for stem, why in skipped.items()], "warnings": [],
-        "gate_failed": False, "error": None,
+        "gate_failed": False, "error": None, "reason": None,
     }
-    _write_json(tmp / "manifest.json", manifest)
+    try:
+        tmp.mkdir(parents=True, exist_ok=False)
+        write_json(tmp / "manifest.json", manifest)
+        for stem, why in skipped.items():
+            record_warning(tmp, f"Step skipped: {stem}: {why}.", kind="skipped")
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        _say(f"cxkit run: {describe_os_error(exc, out_dir)}. Nothing was run or published.")
+        return EXIT_USAGE
     print(f"cxkit run {run_id}: {len(paths)} notebooks -> {final}", flush=True)
 
     error: BaseException | None = None
@@ -434,61 +353,18 @@ def run(params_path: str | Path, run_id: str | None = None, *,
         try:
             papermill.execute_notebook(str(nb), str(out_nb), parameters=plan[nb.stem],
                                        kernel_name=kernel_name, cwd=str(tmp),
-                                       progress_bar=False)
+                                       progress_bar=False,
+                                       kernel_manager_class=logged_kernel_manager(
+                                           tmp / KERNEL_LOG))
             entry["status"] = "succeeded"
-        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - recorded, then re-raised or reported
-            entry["status"] = "failed"
+        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - recorded and reported
+            entry["status"] = "stopped" if isinstance(exc, KeyboardInterrupt) else "failed"
             error = exc
-            manifest["error"] = _error_info(nb.stem, exc)
+            manifest["error"] = error_info(nb.stem, exc)
         entry["seconds"] = round(time.perf_counter() - t0, 2)
         print(f"      {entry['status']} in {entry['seconds']} s", flush=True)
         if error is not None:
             break
-
-    warnings = read_warnings(tmp)
-    manifest["warnings"] = warnings
-    manifest["gate_failed"] = any(w.get("kind") == "gate_failed" for w in warnings)
-    banner = [w["message"] for w in warnings]
-    if error is not None:
-        banner = [f"RUN FAILED in {manifest['error']['notebook']}: "
-                  f"{manifest['error'].get('ename', manifest['error']['type'])}: "
-                  f"{manifest['error'].get('evalue', '')}"] + banner
-    for entry in manifest["notebooks"]:
-        if entry["status"] == "skipped":
-            continue
-        out_nb = tmp / entry["output"]
-        if out_nb.is_file():
-            try:
-                html = notebook_to_html(out_nb, out_nb.with_suffix(".html"), banner=banner)
-                entry["html"] = html.name
-            except Exception as exc:  # noqa: BLE001 - a report failure must not hide the run's
-                entry["html_error"] = f"{type(exc).__name__}: {exc}"
-                error = error or exc
-                manifest["error"] = manifest["error"] or _error_info(entry["notebook"], exc)
-
-    manifest["finished_at"] = _now()
-    manifest["status"] = "failed" if error is not None else "succeeded"
-    _write_json(tmp / "manifest.json", manifest)
-
-    if error is not None:
-        os.replace(tmp, failed)
-        err = manifest["error"]
-        _loud(f"RUN FAILED: {run_id} in notebook {err['notebook']}: "
-              f"{err.get('ename', err['type'])}: {err.get('evalue', err['message'][:500])}\n"
-              f"Kept for inspection: {failed}  (executed notebooks + manifest.json)\n"
-              f"{out_dir / 'latest'} still points at the last good run.")
-        if isinstance(error, KeyboardInterrupt):
-            raise error
-        return 1
-
-    os.replace(tmp, final)
-    latest = _swap_latest(out_dir, run_id)
-    if manifest["gate_failed"]:
-        _loud("PUBLISHED WITH A FAILED CONVERGENCE GATE (allow_failed_gate=true):\n"
-              + "\n".join(banner))
-    print(f"\nReport: {final}\n"
-          f"  HTML: " + ", ".join(str(final / e["html"]) for e in manifest["notebooks"]
-                                  if "html" in e) + "\n"
-          f"  {latest} -> {run_id}\n"
-          f"Dashboard: make dashboard   (or: cxkit dashboard --run-dir {latest})", flush=True)
-    return 0
+    if error is not None and debug:
+        _debug(True, manifest["error"].get("traceback") or manifest["error"]["message"])
+    return finish_run(cfg, run_id, manifest, error)

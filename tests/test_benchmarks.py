@@ -29,3 +29,12 @@ def test_ingest_benchmark_cxkit_and_pandas_agree(tmp_path):
                                        "duplicate_event"}
         assert c["by_reason"]["duplicate_event"] == 2
         assert sum(c["by_reason"].values()) == c["quarantined"]
+
+
+def test_encoding_benchmark_runs_and_its_file_is_valid_utf8_with_accents(tmp_path, capsys):
+    bench = _load("encoding")
+    assert bench.main(["--rows", "5000", "--repeat", "1", "--data", str(tmp_path)]) == 0
+    text = (tmp_path / "encoding_5000.csv").read_bytes().decode("utf-8")
+    assert text.count("entrega rápida, ótimo") == 100  # every 50th of 5,000 rows
+    out = capsys.readouterr().out
+    assert "DuckDB read_csv count (baseline)" in out and "x DuckDB scan" in out

@@ -17,7 +17,7 @@ from cxkit.ingest.config import Catalog, SourcesSpec, load_catalog, load_sources
 from cxkit.ingest.engine import DuckDBEngine, Engine, make_engine
 from cxkit.ingest.errors import ConfigError
 from cxkit.ingest.pipeline import Staged, classify, customer_master, resolve_identity, stage_source
-from cxkit.ingest.readers import read_source, required_columns
+from cxkit.ingest.readers import empty_sources, read_source, required_columns
 from cxkit.ingest.report import IngestReport, SourceReport
 from cxkit.ingest.tables import (account, customers_table, events_table, gaps_table, journeys_parts,
                                  journeys_table, quarantine_frame, responses_table)
@@ -206,7 +206,7 @@ class _Run:
         return IngestReport(sources=sources, identity_conflicts=conflicts, engine=eng.name,
                             as_of=self.as_of.isoformat(), window_days=self.spec.window_days,
                             max_quarantine_share=self.spec.max_quarantine_share,
-                            sources_file=self.spec.file)
+                            sources_file=self.spec.file, warnings=empty_sources(sources))
 
 
 def _finish(report: IngestReport, sizes: dict[str, int], t0: float) -> None:

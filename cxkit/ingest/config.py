@@ -142,6 +142,7 @@ class SourceSpec(Base):
     database: str | None = None
     format: Literal["csv", "parquet"] | None = None
     delimiter: str = ","
+    encoding: str = "utf-8"  # text encoding of CSV files (latin-1, cp1252, utf-16, ...)
     timestamp_format: str = "iso8601"
     timezone: str = "UTC"
     ids: dict[str, str] = Field(default_factory=dict)
@@ -167,6 +168,18 @@ class SourceSpec(Base):
     # The transaction a row belongs to (an order id): a response and the events that share
     # its link are joined by it instead of by the time window (see responses_table).
     link: str | None = None
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(v)
+        except LookupError:
+            raise ValueError(f"unknown encoding {v!r}; use a Python codec name such as "
+                             f"utf-8, latin-1, cp1252 or utf-16") from None
+        return v
 
     @field_validator("touchpoint", mode="before")
     @classmethod

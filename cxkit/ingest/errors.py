@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["IngestError", "ConfigError", "SchemaMismatchError", "SourceReadError"]
+__all__ = ["IngestError", "ConfigError", "SchemaMismatchError", "SourceReadError",
+           "EncodingError"]
 
 
 class IngestError(Exception):
@@ -19,3 +20,7 @@ class SchemaMismatchError(IngestError):
 
 class SourceReadError(IngestError):
     """A source file could not be read at all (missing file, unreadable format)."""
+
+
+class EncodingError(SourceReadError):
+    """A source file holds bytes that are invalid in its declared ``encoding``."""

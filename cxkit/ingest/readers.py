@@ -9,18 +9,23 @@ are collected with their line as ``malformed`` rows.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import glob as globmod
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 
 from cxkit.ingest.config import SourceSpec, SourcesSpec
 from cxkit.ingest.engine import sql_str
-from cxkit.ingest.errors import SchemaMismatchError, SourceReadError
+from cxkit.ingest.errors import EncodingError, SchemaMismatchError, SourceReadError
 
-__all__ = ["RawSource", "read_source", "required_columns"]
+__all__ = ["RawSource", "read_source", "required_columns", "as_utf8", "empty_sources"]
 
 
 @dataclass
@@ -116,8 +121,10 @@ def check_header(path: Path | str, cols: list[str]) -> None:
                                   "headers), then run again.")
 
 
-def _csv_header(path: Path, delimiter: str) -> list[str]:
-    with open(path, newline="", encoding="utf-8-sig") as fh:
+def _csv_header(path: Path, delimiter: str, encoding: str = "utf-8") -> list[str]:
+    if codecs.lookup(encoding).name == "utf-8":
+        encoding = "utf-8-sig"  # a BOM is not part of the first column's name
+    with open(path, newline="", encoding=encoding) as fh:
         try:
             cols = next(csv.reader(fh, delimiter=delimiter))
         except StopIteration:
@@ -138,14 +145,14 @@ def read_source(con, spec: SourcesSpec, name: str, need: list[str]) -> RawSource
     for i, path in enumerate(files):
         part = f"{base}_{i}"
         if fmt == "csv":
-            cols = _csv_header(path, src.delimiter)
-            _check_columns(path, cols, need, spec, name)
-            mal = _read_csv(con, path, cols, src.delimiter, part, i)
+            with as_utf8(path, src.encoding, spec, name) as readable:
+                cols = _csv_header(readable, src.delimiter)
+                _check_columns(path, cols, need, spec, name)
+                mal = _read_csv(con, readable, cols, src.delimiter, part, i)
             if len(mal):
                 malformed.append(mal)
         else:
-            rel = con.sql(f"SELECT * FROM read_parquet({sql_str(str(path))}) LIMIT 0")
-            cols = list(rel.columns)
+            cols = _parquet_columns(con, path, spec, name)
             _check_columns(path, cols, need, spec, name)
             con.execute(f"CREATE OR REPLACE TEMP VIEW {_q(part)} AS SELECT {i}::INTEGER AS _fidx, "
                         f"(file_row_number + 1)::BIGINT AS _row, * EXCLUDE (file_row_number) "
@@ -176,6 +183,7 @@ def _read_csv(con, path: Path, cols: list[str], delim: str, part: str, fidx: int
     # carry every text column through a serial step (2-3x the cost of the read itself).
     data = f"{part}_data"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(data)} AS SELECT * FROM {scan}")
+    _stop_on_invalid_encoding(con, rej)
     rejects = con.execute(f"SELECT line, any_value(csv_line) AS csv_line FROM {_q(rej)} "
                           "GROUP BY line ORDER BY line").df()
     if rejects.empty:
@@ -219,3 +227,113 @@ def _read_table(con, spec: SourcesSpec, name: str, need: list[str]) -> RawSource
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(base)} AS SELECT 0::INTEGER AS _fidx, "
                 f"row_number() OVER ()::BIGINT AS _row, * FROM {ref}")
     return RawSource(name, base, [label], cols, pd.DataFrame(columns=["_fidx", "_row", "line"]))
+
+
+# --------------------------------------------------------------------------- encodings
+#: Bytes decoded per step when a file's encoding is checked (memory stays bounded).
+CHUNK = 1 << 24
+
+
+class _InvalidBytes(Exception):
+    """DuckDB rejected a line as invalid UTF-8 (``line``: 1-based line of the file)."""
+
+    def __init__(self, line: int):
+        self.line = line
+
+
+@contextlib.contextmanager
+def as_utf8(path: Path, encoding: str, spec: SourcesSpec, name: str) -> Iterator[Path]:
+    """The file to hand to DuckDB, as UTF-8; a byte invalid in ``encoding`` anywhere in it
+    raises :class:`EncodingError` naming the file, line, byte and the fix.
+
+    UTF-8 (the default) is read in place: DuckDB validates every byte while it reads the
+    file anyway (its rejects table records ``INVALID ENCODING`` with the line; see
+    :func:`_stop_on_invalid_encoding`), so a correct file costs nothing extra, and only a
+    failing one is decoded again here to name the byte. Any other encoding is decoded and
+    transcoded to a temporary UTF-8 copy in one streamed pass (``CHUNK`` bytes at a time),
+    deleted when the block ends (DuckDB has copied the rows by then). Line numbers do not
+    change, so malformed rows keep their place in the original file.
+    """
+    if codecs.lookup(encoding).name == "utf-8":
+        try:
+            yield path
+        except (UnicodeDecodeError, _InvalidBytes) as exc:
+            _decode(path, encoding, spec, name, sink=None)  # raises with the exact byte
+            line = getattr(exc, "line", 1)
+            raise EncodingError(f"{path}: line {line}: not valid {encoding}. "
+                                + _fix(encoding, spec, name)) from None
+        return
+    fd, tmp = tempfile.mkstemp(prefix=f"cxkit-{name}-", suffix=".utf8.csv")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            _decode(path, encoding, spec, name, sink=out)
+        yield Path(tmp)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _stop_on_invalid_encoding(con, rejects_table: str) -> None:
+    """Raise :class:`_InvalidBytes` if DuckDB rejected a line as invalid UTF-8: such a file
+    is in another encoding, and its lines must not be quarantined as malformed."""
+    bad = con.execute(f"SELECT min(line) FROM {_q(rejects_table)} "
+                      "WHERE error_type = 'INVALID ENCODING'").fetchone()[0]
+    if bad is not None:
+        raise _InvalidBytes(int(bad))
+
+
+def _fix(encoding: str, spec: SourcesSpec, name: str) -> str:
+    other = ", utf-8" if codecs.lookup(encoding).name != "utf-8" else ""
+    return (f"The file is in another encoding: set `encoding: <its encoding>` (e.g. latin-1, "
+            f"cp1252{other}) under sources.{name} in {spec.file}, or re-save the file as "
+            f"{encoding}.")
+
+
+def _decode(path: Path, encoding: str, spec: SourcesSpec, name: str, sink) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    line = 1
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(CHUNK)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                # exc.object is the decoder's pending bytes + this chunk; the pending bytes
+                # are the start of one character, never a newline
+                at = line + exc.object[:exc.start].count(b"\n")
+                raw = exc.object[exc.start:exc.end]
+                bad = (f"byte 0x{raw.hex()} is" if len(raw) == 1
+                       else f"bytes {' '.join(f'0x{b:02x}' for b in raw)} are")
+                raise EncodingError(f"{path}: line {at}: {bad} not valid {encoding} "
+                                    f"({exc.reason}). " + _fix(encoding, spec, name)) from None
+            if sink is not None and text:
+                sink.write(text.encode("utf-8"))
+            if not chunk:
+                return
+            line += chunk.count(b"\n")
+
+
+# --------------------------------------------------------------------------- parquet
+def _parquet_columns(con, path: Path, spec: SourcesSpec, name: str) -> list[str]:
+    """Column names of a Parquet file; a truncated or corrupt file raises
+    :class:`SourceReadError` naming it (instead of DuckDB's own message)."""
+    import duckdb
+
+    try:
+        rel = con.sql(f"SELECT * FROM read_parquet({sql_str(str(path))}) LIMIT 0")
+        return list(rel.columns)
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SourceReadError(
+            f"{path}: not a readable Parquet file ({first}); it may be truncated or still "
+            f"being copied. Re-export it (sources.{name} in {spec.file}) and run again."
+        ) from None
+
+
+# --------------------------------------------------------------------------- empty sources
+def empty_sources(sources: dict) -> list[str]:
+    """A warning per source that had no data rows at all (a header-only export passes
+    every check, so without this it would go unnoticed)."""
+    return [f"source {n!r} has no data rows ({', '.join(s.files) or 'no file'}): its "
+            f"{s.role} are missing from this run; check the export that writes it."
+            for n, s in sources.items() if s.rows_in == 0]

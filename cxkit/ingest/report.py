@@ -46,6 +46,9 @@ class IngestReport:
     max_quarantine_share: float = 0.5
     seconds: float = 0.0
     sources_file: str = ""
+    #: Things that did not stop ingestion but a reader must see (e.g. a source with a
+    #: header and no data rows); the runner copies them into the manifest and reports.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -79,6 +82,7 @@ class IngestReport:
             lines.append(f"{name:<{w}}  {s.rows_in:>{wn},} {s.kept:>{wn},} {s.quarantined:>{wq},}  {reasons}")
         if self.identity_conflicts:
             lines.append(f"identity conflicts: {len(self.identity_conflicts)} (listed in ingest_report.json)")
+        lines += [f"WARNING: {w}" for w in self.warnings]
         if self.outputs:
             lines.append("outputs: " + ", ".join(f"{k}={v:,}" for k, v in self.outputs.items()))
         lines.append("status: OK" if self.ok else "status: PROBLEMS\n  " + "\n  ".join(self.problems()))
