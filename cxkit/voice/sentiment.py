@@ -20,13 +20,12 @@ from importlib import resources
 import numpy as np
 import yaml
 
-from cxkit.voice.language import check_language, fold, stem_words
+from cxkit.voice.language import check_language, fold, split_negated, stem_words
 
 #: VADER's negation scalar: a negated word counts this many times its valence.
 N_SCALAR = -0.74
 #: VADER's normalisation constant in ``s / sqrt(s^2 + ALPHA)``.
 ALPHA = 15.0
-NEG_PREFIX = "neg_"
 
 
 @lru_cache(maxsize=None)
@@ -67,24 +66,23 @@ def token_valence(tokens: list[str], language: str) -> np.ndarray:
     """Sentiment weight of each vocabulary token (0 for words not in the lexicon).
 
     A token matches the lexicon after accent folding, or else by Snowball stem (so
-    "atrasou" takes the valence of "atraso"). A ``neg_<word>`` token carries
-    ``(N_SCALAR - 1) * valence(word)``: with the plain word also counted, a negated word
-    sums to ``N_SCALAR * valence``.
+    "atrasou" takes the valence of "atraso"). A negated token (``"not good"``, see
+    :func:`cxkit.voice.language.token_pattern`) carries ``N_SCALAR * valence(word)``.
 
     Examples
     --------
-    >>> token_valence(["good", "neg_good", "table"], "en").round(3).tolist()
-    [1.9, -3.306, 0.0]
+    >>> token_valence(["good", "not good", "table"], "en").round(3).tolist()
+    [1.9, -1.406, 0.0]
     """
     lex = load_lexicon(language)
     stem_lex = _stem_lexicon(language)
-    base = [t[len(NEG_PREFIX):] if t.startswith(NEG_PREFIX) else t for t in tokens]
-    folded = [fold(t) for t in base]
+    split = [split_negated(t) for t in tokens]
+    folded = [fold(t) for t, _ in split]
     stems = stem_words(folded, language)
     out = np.zeros(len(tokens))
-    for i, (tok, f, s) in enumerate(zip(tokens, folded, stems)):
+    for i, ((_, negated), f, s) in enumerate(zip(split, folded, stems)):
         v = lex.get(f, stem_lex.get(s, 0.0))
-        out[i] = (N_SCALAR - 1.0) * v if tok.startswith(NEG_PREFIX) else v
+        out[i] = N_SCALAR * v if negated else v
     return out
 
 

@@ -114,10 +114,11 @@ def example_verbatims(data: pd.DataFrame, topics: pd.DataFrame, *, text: str = "
         single = hit[n_flags.loc[hit.index] == 1]
         pool = single if len(single) >= n_examples else hit
         weight = pool[wcol] if wcol in pool.columns else pd.Series(1.0, index=pool.index)
-        # Distinct comments: the same short sentence repeated is not three examples.
+        # Distinct comments (case-blind): one sentence repeated is not three examples.
         pick = (pool.assign(_w=weight, _t=pool[text].astype(str).str.strip())
+                .assign(_k=lambda x: x["_t"].str.lower())
                 .sort_values("_w", ascending=False, kind="stable")
-                .drop_duplicates("_t").head(n_examples))
+                .drop_duplicates("_k").head(n_examples))
         for r, (_, row) in enumerate(pick.iterrows(), start=1):
             v = row["_t"]
             rows.append({"topic": k, "label": t["label"], "rank": r,

@@ -20,14 +20,14 @@ from sklearn.preprocessing import normalize
 from cxkit._checks import require_columns
 from cxkit.voice.language import (
     LANGUAGES,
-    TOKEN_PATTERN,
     dominant_language,
     fold,
-    mark_negations,
+    split_negated,
     stem_words,
     stop_words,
+    token_pattern,
 )
-from cxkit.voice.sentiment import NEG_PREFIX, compound, token_valence
+from cxkit.voice.sentiment import compound, token_valence
 
 N_KEYWORDS = 8
 
@@ -53,7 +53,7 @@ class TopicModel:
     topics: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def _counts(self, texts: pd.Series) -> sp.csr_matrix:
-        return self.vectorizer.transform(mark_negations(texts, self.language).to_numpy())
+        return self.vectorizer.transform(texts.to_numpy())
 
     def transform(self, texts) -> pd.DataFrame:
         """Topic weights, flags and sentiment for each text, in input order.
@@ -88,9 +88,9 @@ class TopicModel:
 def _stem_vocabulary(words: list[str], language: str, extra_stop: frozenset[str]):
     """Surface words -> (0/1 matrix to stems, stem names, surface form shown per stem)."""
     stops = stop_words(language) | extra_stop
-    folded = [fold(w) for w in words]
-    keep = [i for i, (w, f) in enumerate(zip(words, folded))
-            if not w.startswith(NEG_PREFIX) and f not in stops and len(f) > 2]
+    # A negated word ("não recebi") counts for the topic of the word itself ("recebi").
+    folded = [fold(split_negated(w)[0]) for w in words]
+    keep = [i for i, f in enumerate(folded) if f not in stops and len(f) > 2]
     stems = stem_words([folded[i] for i in keep], language)
     names = sorted(set(stems))
     col = {s: j for j, s in enumerate(names)}
@@ -137,13 +137,16 @@ def fit_topic_model(texts, *, language: str = "auto", n_topics: int = 6, seed: i
     if len(s) < max(n_topics * 5, 10):
         raise ValueError(f"fit_topic_model: {len(s)} non-empty verbatims cannot support "
                          f"{n_topics} topics; collect more comments or lower voice.n_topics.")
-    lang, detected = dominant_language(s, declared=language)
+    # The language mix is clear from a few thousand comments; detecting on all costs time.
+    probe = s.sample(min(len(s), 20_000), random_state=seed) if len(s) > 20_000 else s
+    lang, detected = dominant_language(probe, declared=language)
     shares = detected.value_counts(normalize=True)
     others = [c for c, p in shares.items() if c != lang and p >= 0.05 and c in LANGUAGES]
     extra = frozenset().union(*[stop_words(c) for c in others]) if others else frozenset()
 
-    vec = CountVectorizer(token_pattern=TOKEN_PATTERN, lowercase=True, dtype=np.float64)
-    counts = vec.fit_transform(mark_negations(s, lang).to_numpy())
+    pattern = token_pattern(lang)
+    vec = CountVectorizer(token_pattern=pattern, lowercase=True, dtype=np.float64)
+    counts = vec.fit_transform(s.to_numpy())
     words = vec.get_feature_names_out().tolist()
     stem_map, stems = _stem_vocabulary(words, lang, extra)
     x = counts @ stem_map
@@ -159,7 +162,7 @@ def fit_topic_model(texts, *, language: str = "auto", n_topics: int = 6, seed: i
     valence = token_valence(words, lang)
     used = np.flatnonzero((np.asarray(stem_map.sum(axis=1)).ravel() > 0) | (valence != 0))
     vocab = {words[i]: j for j, i in enumerate(used)}
-    vec = CountVectorizer(token_pattern=TOKEN_PATTERN, lowercase=True, dtype=np.float64,
+    vec = CountVectorizer(token_pattern=pattern, lowercase=True, dtype=np.float64,
                           vocabulary=vocab)
     stem_map = sp.csr_matrix(stem_map[used])
     counts = counts[:, used]

@@ -38,7 +38,7 @@ def match_topics(topics: pd.DataFrame, previous: pd.DataFrame, *,
     >>> now = pd.DataFrame({"topic": [1], "keywords": ["late, delivery, parcel"]})
     >>> before = pd.DataFrame({"topic": [4], "keywords": ["delivery, late, courier"]})
     >>> match_topics(now, before)[["topic", "previous_topic", "overlap"]].values.tolist()
-    [[1, 4.0, 0.5]]
+    [[1.0, 4.0, 0.5]]
     """
     rows = []
     for _, t in topics.iterrows():

@@ -1,6 +1,7 @@
 """Language handling: folding, stop words, stemming, detection, negation marks."""
 
-import pandas as pd
+import re
+
 import pytest
 
 from cxkit.voice.language import (
@@ -9,9 +10,10 @@ from cxkit.voice.language import (
     detect_language,
     dominant_language,
     fold,
-    mark_negations,
+    split_negated,
     stem_words,
     stop_words,
+    token_pattern,
 )
 
 
@@ -57,7 +59,10 @@ def test_dominant_language_declared_wins_and_empty_corpus_fails():
         dominant_language(["👍", ""])
 
 
-def test_negation_marks_the_next_word_only():
-    s = pd.Series(["Não gostei do produto", "I did not like it", None])
-    assert mark_negations(s, "pt").tolist()[0] == "Não gostei neg_gostei do produto"
-    assert mark_negations(s, "en").tolist()[1:] == ["I did not like neg_like it", ""]
+def test_a_negator_and_the_next_word_are_one_token():
+    assert re.findall(token_pattern("pt"), "não gostei do produto, nunca chegou") == [
+        "não gostei", "do", "produto", "nunca chegou"]
+    assert re.findall(token_pattern("en"), "i did not like it, not") == [
+        "did", "not like", "it", "not"]
+    assert split_negated("não gostei") == ("gostei", True)
+    assert split_negated("gostei") == ("gostei", False)
