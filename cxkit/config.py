@@ -84,6 +84,18 @@ class OlistSection(_Section):
     segments: list[str] = Field(default_factory=list)
 
 
+class VoiceSection(_Section):
+    """Verbatims to topics, sentiment and topic drivers (notebook 15_voice, cxkit.voice)."""
+
+    text: str = "verbatim"  # responses column holding the comments
+    language: Literal["auto", "pt", "en", "es", "de", "fr"] = "auto"  # auto: detect from text
+    n_topics: int = Field(6, ge=2, le=40)  # topics to find (NMF components)
+    min_share: float = Field(0.25, gt=0, le=1)  # share of a comment's topic weight = "mentions"
+    min_n: int = Field(30, ge=1)  # privacy floor: fewer responses show "too few responses"
+    segments: list[str] | None = None  # prevalence by these; None = drivers.segments
+    topic_drivers: bool = True  # fit the driver model with topic flags beside drivers.drivers
+
+
 class RunConfig(_Section):
     """One whole run, as validated from ``params/<run>.yaml``."""
 
@@ -92,6 +104,7 @@ class RunConfig(_Section):
     drivers: DriversSection
     value: ValueSection = Field(default_factory=ValueSection)
     olist: OlistSection | None = None
+    voice: VoiceSection = Field(default_factory=VoiceSection)
     source: Path | None = Field(None, exclude=True)  # the YAML it came from
 
     def to_jsonable(self) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from cxkit import config
 from cxkit.config import ConfigError, RunConfig, load_config
 
 #: The notebooks of a run, in execution order (stems in ``notebooks/``).
-NOTEBOOKS = ("10_ingest_journeys", "20_driver_model", "30_revenue_impact")
+NOTEBOOKS = ("10_ingest_journeys", "15_voice", "20_driver_model", "30_revenue_impact")
 
 #: The kernel every notebook runs in. Papermill resolves "python3" to the interpreter that
 #: runs cxkit itself (ipykernel's native kernel), so runs never depend on which kernels a
@@ -69,6 +69,17 @@ def notebook_parameters(cfg: RunConfig, notebook: str, run_dir: str | Path) -> d
     if notebook == "10_ingest_journeys":
         params |= {"sources": str(cfg.ingest.sources), "window_days": cfg.ingest.window_days,
                    "engine": cfg.ingest.engine, "segment": v.segment, "seed": d.seed}
+    elif notebook == "15_voice":
+        vo = cfg.voice
+        params |= {"text": vo.text, "language": vo.language, "n_topics": vo.n_topics,
+                   "min_share": vo.min_share, "min_n": vo.min_n, "seed": d.seed,
+                   "segments": list(d.segments if vo.segments is None else vo.segments),
+                   "topic_drivers": vo.topic_drivers, "outcome": d.outcome,
+                   "family": d.family, "drivers": list(d.drivers),
+                   "driver_segments": list(d.segments), "draws": d.draws, "tune": d.tune,
+                   "chains": d.chains, "parametrization": d.parametrization,
+                   "target_accept": d.target_accept, "allow_failed_gate": d.allow_failed_gate,
+                   "olist_sources": str(o.sources) if o else ""}
     elif notebook == "20_driver_model":
         params |= {"outcome": d.outcome, "family": d.family, "drivers": list(d.drivers),
                    "segments": list(d.segments), "draws": d.draws, "tune": d.tune,

@@ -6,11 +6,14 @@
 tables; ``voice_view`` is what a dashboard reads from a saved run.
 """
 
+from cxkit.voice.as_drivers import topic_driver_columns
 from cxkit.voice.language import LANGUAGES, detect_language, dominant_language
 from cxkit.voice.summaries import example_verbatims, topic_association, topic_prevalence
+from cxkit.voice.plots import plot_topic_prevalence
 from cxkit.voice.topics import TopicModel, fit_topic_model, fit_topics, join_topics
 from cxkit.voice.view import voice_view
 
 __all__ = ["LANGUAGES", "TopicModel", "detect_language", "dominant_language",
            "example_verbatims", "fit_topic_model", "fit_topics", "join_topics",
-           "topic_association", "topic_prevalence", "voice_view"]
+           "plot_topic_prevalence", "topic_association", "topic_driver_columns",
+           "topic_prevalence", "voice_view"]
