@@ -20,6 +20,7 @@ from sklearn.preprocessing import normalize
 from cxkit._checks import require_columns
 from cxkit.voice.language import (
     LANGUAGES,
+    NEGATORS,
     dominant_language,
     fold,
     split_negated,
@@ -27,7 +28,7 @@ from cxkit.voice.language import (
     stop_words,
     token_pattern,
 )
-from cxkit.voice.sentiment import compound, token_valence
+from cxkit.voice.sentiment import N_SCALAR, compound, load_lexicon, token_valence
 
 N_KEYWORDS = 8
 
@@ -100,6 +101,19 @@ def _stem_vocabulary(words: list[str], language: str, extra_stop: frozenset[str]
     return m, names
 
 
+def _lexicon_tokens(language: str, exclude: set[str]) -> tuple[list[str], np.ndarray]:
+    """Lexicon words alone and after each negator (as the tokeniser writes them), minus
+    ``exclude``, with their valence (a negated word: ``N_SCALAR`` times its own)."""
+    lex = load_lexicon(language)
+    words, values = [], []
+    for w, v in sorted(lex.items()):
+        for tok, val in [(w, v)] + [(f"{n} {w}", N_SCALAR * v) for n in NEGATORS[language]]:
+            if tok not in exclude:
+                words.append(tok)
+                values.append(val)
+    return words, np.array(values, dtype=float)
+
+
 def fit_topic_model(texts, *, language: str = "auto", n_topics: int = 6, seed: int = 42,
                     min_share: float = 0.25, min_df: int = 3, max_df: float = 0.5,
                     max_iter: int = 400) -> TopicModel:
@@ -149,6 +163,14 @@ def fit_topic_model(texts, *, language: str = "auto", n_topics: int = 6, seed: i
     counts = vec.fit_transform(s.to_numpy())
     words = vec.get_feature_names_out().tolist()
     stem_map, stems = _stem_vocabulary(words, lang, extra)
+    valence = token_valence(words, lang)
+    # Lexicon words (and their negations) the fitting comments lack still score sentiment
+    # when later comments use them: they join the vocabulary as sentiment-only columns.
+    lex_words, lex_valence = _lexicon_tokens(lang, exclude=set(words))
+    words += lex_words
+    valence = np.concatenate([valence, lex_valence])
+    counts = sp.hstack([counts, sp.csr_matrix((counts.shape[0], len(lex_words)))]).tocsr()
+    stem_map = sp.vstack([stem_map, sp.csr_matrix((len(lex_words), stem_map.shape[1]))]).tocsr()
     x = counts @ stem_map
     df = np.asarray((x > 0).sum(axis=0)).ravel()
     ok = (df >= min_df) & (df <= max_df * len(s))
@@ -157,9 +179,7 @@ def fit_topic_model(texts, *, language: str = "auto", n_topics: int = 6, seed: i
                          f"{min_df} verbatims; too few for {n_topics} topics.")
     stem_map = sp.csr_matrix(stem_map[:, np.flatnonzero(ok)])
     stems = [stems[j] for j in np.flatnonzero(ok)]
-    # Keep only surface words that feed a stem or carry sentiment: a smaller vocabulary
-    # makes transform's tokenisation cheaper.
-    valence = token_valence(words, lang)
+    # Keep only surface words that feed a stem or carry sentiment.
     used = np.flatnonzero((np.asarray(stem_map.sum(axis=1)).ravel() > 0) | (valence != 0))
     vocab = {words[i]: j for j, i in enumerate(used)}
     vec = CountVectorizer(token_pattern=pattern, lowercase=True, dtype=np.float64,

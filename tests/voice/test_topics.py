@@ -89,3 +89,28 @@ def test_join_topics_adds_integer_flags_for_the_driver_model(sample_verbatims):
 def test_too_few_comments_is_a_clear_error():
     with pytest.raises(ValueError, match="3 non-empty verbatims cannot support 6 topics"):
         fit_topic_model(["late", "slow", "", "broken"], language="en", n_topics=6)
+
+
+CORPORA = {
+    "es": (["El pedido llegó tarde, la entrega fue lenta.", "La entrega llegó tarde otra vez.",
+            "El precio es muy caro.", "Precio caro para la calidad."],
+           {"entrega", "precio"}, "Excelente, muy bueno", "Pésimo, horrible"),
+    "de": (["Die Lieferung kam zu spät.", "Lieferung wieder verspätet, zu spät.",
+            "Der Preis ist zu teuer.", "Viel zu teuer, der Preis stimmt nicht."],
+           {"lieferung", "preis"}, "Ausgezeichnet, sehr gut", "Schrecklich und kaputt"),
+    "fr": (["La livraison est arrivée en retard.", "Livraison en retard encore une fois.",
+            "Le prix est trop cher.", "Prix trop cher pour la qualité."],
+           {"livraison", "prix"}, "Excellent, très bon", "Horrible, produit cassé"),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(CORPORA))
+def test_other_languages_detected_topics_and_sentiment(lang):
+    texts, words, good, bad = CORPORA[lang]
+    tm = fit_topic_model(texts * 5, n_topics=2, min_df=1, max_df=0.6)
+    assert tm.language == lang
+    kws = [set(kw.split(", ")) for kw in tm.topics["keywords"]]
+    # One topic about delivery, one about price (their words may rank second).
+    assert sorted(len(kw & words) for kw in kws) == [1, 1], tm.topics
+    s = tm.transform([good, bad])["sentiment"].tolist()
+    assert s[0] > 0.3 and s[1] < -0.3, s
