@@ -131,8 +131,10 @@ def fit_topic_model(texts, *, language: str = "auto", n_topics: int = 6, seed: i
     n_topics : int
         Number of topics.
     seed : int
-        Seed of NMF's initialisation (``nndsvda`` is deterministic; the seed matters only
-        for its random fill of zeros).
+        Passed to NMF as ``random_state``. With the ``nndsvda`` start (an SVD, zeros filled
+        with the mean) and coordinate descent the fit is deterministic for given texts; the
+        seed also picks the probe for language detection (and, in :func:`fit_topics`, the
+        fitting sample), so the same seed and data give the same topics.
     min_share : float
         A response "mentions" a topic when at least this share of its topic weight is on it.
     min_df, max_df : int, float
