@@ -188,6 +188,18 @@ class AlertsSection(_Section):
     deliver: bool = True  # False: write alerts.csv / alerts.json but send nothing
 
 
+class VoiceSection(_Section):
+    """Verbatims to topics, sentiment and topic drivers (notebook 15_voice, cxkit.voice)."""
+
+    text: str  # responses column holding the comments
+    language: Literal["auto", "pt", "en", "es", "de", "fr"] = "auto"  # auto: detect from text
+    n_topics: int = Field(6, ge=2, le=40)  # topics to find (NMF components)
+    min_share: float = Field(0.25, gt=0, le=1)  # share of a comment's topic weight = "mentions"
+    min_n: int = Field(30, ge=1)  # privacy floor: fewer responses show "too few responses"
+    segments: list[str] = Field(default_factory=list)  # prevalence by these; [] = drivers.segments
+    topic_drivers: bool = True  # fit the driver model with topic flags beside drivers.drivers
+
+
 class RunConfig(_Section):
     """One whole run, as validated from ``params/<run>.yaml``.
 
@@ -201,6 +213,7 @@ class RunConfig(_Section):
     value: ValueSection | None = None
     olist: OlistSection | None = None
     alerts: AlertsSection | None = None  # cxkit.alerts: rules applied after each run
+    voice: VoiceSection | None = None  # notebook 15_voice; absent skips it
     source: Path | None = Field(None, exclude=True)  # the YAML it came from
 
     def to_jsonable(self) -> dict[str, Any]:
@@ -210,6 +223,9 @@ class RunConfig(_Section):
     def skipped_steps(self) -> dict[str, str]:
         """Notebook stem -> reason, for the steps this run's data cannot support."""
         out = {}
+        if self.voice is None:
+            out["15_voice"] = ("no voice section in the run YAML: no verbatim column is "
+                               "declared, so topics and sentiment do not apply")
         if self.value is None:
             out["30_revenue_impact"] = ("no value section in the run YAML: the data declares "
                                         "no revenue or retention, so the value model, "

@@ -41,7 +41,7 @@ from cxkit.runs import (EXIT_FAILED, EXIT_USAGE, KERNEL_LOG,
                         stop_on_signals, write_json)
 
 #: The notebooks of a run, in execution order (stems in ``notebooks/``).
-NOTEBOOKS = ("10_ingest_journeys", "20_driver_model", "30_revenue_impact")
+NOTEBOOKS = ("10_ingest_journeys", "15_voice", "20_driver_model", "30_revenue_impact")
 
 #: The kernel every notebook runs in. Papermill resolves "python3" to the interpreter that
 #: runs cxkit itself (ipykernel's native kernel), so runs never depend on which kernels a
@@ -64,6 +64,16 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, str]] = {
         "sources": "ingest.sources", "window_days": "ingest.window_days",
         "engine": "ingest.engine", "segment": "journeys.segment",
         "gap_segments": "journeys.gap_segments", "seed": "drivers.seed",
+    },
+    "15_voice": {
+        "text": "voice.text", "language": "voice.language", "n_topics": "voice.n_topics",
+        "min_share": "voice.min_share", "min_n": "voice.min_n", "seed": "drivers.seed",
+        "segments": "voice.segments", "topic_drivers": "voice.topic_drivers",
+        "outcome": "drivers.outcome", "family": "drivers.family", "drivers": "drivers.drivers",
+        "driver_segments": "drivers.segments", "draws": "drivers.draws",
+        "tune": "drivers.tune", "chains": "drivers.chains",
+        "parametrization": "drivers.parametrization", "target_accept": "drivers.target_accept",
+        "allow_failed_gate": "drivers.allow_failed_gate", "olist_sources": "olist.sources",
     },
     "20_driver_model": {
         "outcome": "drivers.outcome", "family": "drivers.family", "drivers": "drivers.drivers",

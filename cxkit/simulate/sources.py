@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cxkit.simulate.verbatim import make_verbatims
+from cxkit.simulate.verbatim import make_verbatims, topic_truth
 
 DAY = 86_400
 HOUR = 3_600
@@ -196,10 +196,11 @@ def simulate(seed: int = 42, n_customers: int = DEFAULT_N_CUSTOMERS) -> Simulate
     resp = _responses(orders, cust, tickets)
     params = _nps_params(rngs["params"])
     resp, params = _scores(resp, cust, params, rngs["scores"])
-    resp["verbatim"] = make_verbatims(
+    resp["verbatim"], topics = make_verbatims(
         resp["nps"].to_numpy(),
         {k: resp[k].to_numpy() for k in DRIVERS[:4]},
-        resp["breach_support_ticket"].to_numpy(), rngs["text"])
+        resp["breach_support_ticket"].to_numpy(), resp["gap_delivery"].to_numpy(),
+        rngs["text"])
     renewals = _renewals(cust, resp, rngs["renewals"])
     web = _web_events(cust, orders, rngs["web"])
 
@@ -207,6 +208,7 @@ def simulate(seed: int = 42, n_customers: int = DEFAULT_N_CUSTOMERS) -> Simulate
                                                 rngs["inject"])
     analysis = _analysis(resp, cust)
     truth = _truth(seed, n_customers, params, injected, conflicts, tables, analysis, orders)
+    truth["verbatim_topics"] = topic_truth(resp["response_id"], topics)
     return SimulatedData(tables=tables, truth=truth, analysis=analysis)
 
 
