@@ -84,6 +84,10 @@ class OlistSection(_Section):
     segments: list[str] = Field(default_factory=list)
 
 
+class DashboardSection(_Section):
+    min_n: int = Field(30, ge=1)  # privacy floor: fewer responses in a group = no estimate shown
+
+
 class RunConfig(_Section):
     """One whole run, as validated from ``params/<run>.yaml``."""
 
@@ -92,6 +96,7 @@ class RunConfig(_Section):
     drivers: DriversSection
     value: ValueSection = Field(default_factory=ValueSection)
     olist: OlistSection | None = None
+    dashboard: DashboardSection = Field(default_factory=DashboardSection)
     source: Path | None = Field(None, exclude=True)  # the YAML it came from
 
     def to_jsonable(self) -> dict[str, Any]:
