@@ -18,6 +18,7 @@ from cxkit._checks import require_columns
 
 COST_PARTS = ("cost_one_off", "cost_per_customer", "cost_per_period")
 MONEY_PROB = 0.90
+_HINT = "Pass the run's tables (tables/*.parquet written by notebook 30); re-run `make run`."
 
 __all__ = ["initiative_cost", "roi_draws", "roi_summary", "plot_roi_distribution",
            "plot_revenue_at_risk"]
@@ -56,9 +57,10 @@ def roi_draws(draws: pd.DataFrame, initiatives: pd.DataFrame,
         ``initiative, draw, cost, revenue_change, net_value, roi`` (ROI = net value / cost;
         NaN when the cost is 0).
     """
-    require_columns(draws, ["initiative", "draw", "revenue_change"], table="initiative_draws")
+    require_columns(draws, ["initiative", "draw", "revenue_change"], table="initiative_draws",
+                    hint=_HINT)
     require_columns(initiatives, ["initiative", "n_targeted", *COST_PARTS],
-                    table="initiatives")
+                    table="initiatives", hint=_HINT)
     costs = costs or {}
     cost = {str(r["initiative"]): initiative_cost(r, **costs.get(str(r["initiative"]), {}))
             for r in initiatives.to_dict("records")}
@@ -134,7 +136,7 @@ def plot_revenue_at_risk(table: pd.DataFrame, *, ax=None, label: str = "segment_
     import matplotlib.pyplot as plt
 
     require_columns(table, [label, "revenue_at_risk_mean", "revenue_at_risk_low",
-                            "revenue_at_risk_high"], table="revenue_at_risk")
+                            "revenue_at_risk_high"], table="revenue_at_risk", hint=_HINT)
     ax = ax if ax is not None else plt.gca()
     t = table.reset_index(drop=True)
     y = np.arange(len(t))
