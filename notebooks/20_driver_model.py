@@ -98,7 +98,8 @@ result = cxd.fit_drivers(responses, outcome=outcome, drivers=drivers, segments=s
                          gate=GATE)
 flag_failed_gate(RUN_DIR, result.diagnostics, model="drivers")
 result.save(model_dir(RUN_DIR, "drivers"))
-pd.Series({k: v for k, v in result.diagnostics.items() if k != "thresholds"})
+pd.Series({k: v for k, v in result.diagnostics.items() if k != "thresholds"},
+          name="value").rename_axis("convergence check").to_frame()
 
 # %% [markdown]
 # ## Driver importance

@@ -69,7 +69,8 @@ driver_result = DriverResult.load(RUN_DIR / "models" / "drivers")
 # %%
 table = value.customer_value_table(events, responses, customers, score=score,
                                    cutoff=CUTOFF, horizon_days=horizon_days)
-print({k: v for k, v in table.attrs.items()})
+display(pd.Series({k: str(v) for k, v in table.attrs.items()}, name="value")
+        .rename_axis("customer value table").to_frame())
 table.head()
 
 # %% [markdown]

@@ -105,7 +105,7 @@ def voila_command(notebook_dir: str | Path, *, port: int, ip: str = "127.0.0.1",
                          f"SSH tunnel, or pass allow_remote=True if you really mean it.")
     if not 0 < int(port) < 65536:
         raise ValueError(f"port must be in 1..65535, got {port}")
-    return [sys.executable, "-m", "voila", str(notebook_dir), "--no-browser",
+    return [sys.executable, "-m", "cxkit.dashboards._voila", str(notebook_dir), "--no-browser",
             f"--port={int(port)}", "--Voila.port_retries=0", f"--Voila.ip={ip}",
             "--Voila.auto_token=True", "--strip_sources=True", "--show_tracebacks=False",
             "--template=cxkit", "--theme=light",
