@@ -9,3 +9,7 @@ imported where it is used (``from cxkit.drivers import fit_drivers``).
 """
 
 __version__ = "0.1.0"
+
+from cxkit._quiet import silence_library_noise as _silence_library_noise
+
+_silence_library_noise()

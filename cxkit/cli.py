@@ -67,7 +67,7 @@ def _runs(args: argparse.Namespace) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    from cxkit.dashboard import serve
+    from cxkit.dashboards.serve import serve
 
     return serve(run_dir=Path(args.run_dir), port=args.port, token=args.token,
                  notebook=Path(args.notebook) if args.notebook else None)
@@ -120,11 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_runs)
 
     p = sub.add_parser("dashboard", parents=[common],
-                       help="serve the Voila dashboard on localhost with a token")
+                       help="serve the Voila dashboards on localhost with a token")
     p.add_argument("--run-dir", default="reports/latest")
     p.add_argument("--port", type=int, default=8866)
     p.add_argument("--token", default=None, help="default: a random token, printed in the URL")
-    p.add_argument("--notebook", default=None, help="default: dashboards/cx_overview.ipynb")
+    p.add_argument("--notebook", default=None, help="a dashboards folder or notebook; default: dashboards/")
     p.set_defaults(func=_dashboard)
     return parser
 

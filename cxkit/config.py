@@ -200,6 +200,10 @@ class VoiceSection(_Section):
     topic_drivers: bool = True  # fit the driver model with topic flags beside drivers.drivers
 
 
+class DashboardSection(_Section):
+    min_n: int = Field(30, ge=1)  # privacy floor: fewer responses in a group = no estimate shown
+
+
 class RunConfig(_Section):
     """One whole run, as validated from ``params/<run>.yaml``.
 
@@ -214,6 +218,7 @@ class RunConfig(_Section):
     olist: OlistSection | None = None
     alerts: AlertsSection | None = None  # cxkit.alerts: rules applied after each run
     voice: VoiceSection | None = None  # notebook 15_voice; absent skips it
+    dashboard: DashboardSection = Field(default_factory=DashboardSection)
     source: Path | None = Field(None, exclude=True)  # the YAML it came from
 
     def to_jsonable(self) -> dict[str, Any]:

@@ -1,11 +1,25 @@
-"""Stakeholder HTML reports from executed notebooks: outputs and prose only, code hidden."""
+"""Stakeholder HTML reports from executed notebooks: outputs and prose only, code hidden.
+
+Each report opens with its title, the run's name and date, links to the other reports of
+the run, and the one-screen summary in plain words (:func:`cxkit.summary.run_summary`);
+a red banner comes first when the run has warnings. Tables lose a meaningless 0, 1, 2...
+index and carry at most a few decimals.
+"""
 
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 BANNER_TAG = "cxkit-banner"
+HEADER_TAG = "cxkit-header"
+
+#: notebook stem -> report title, in reading order (the links between reports).
+REPORTS = {"10_ingest_journeys": "Customer journeys and service promises",
+           "15_voice": "What customers say",
+           "20_driver_model": "What drives the score",
+           "30_revenue_impact": "Revenue impact and initiatives"}
 
 
 def _banner_cell(lines: list[str]):
@@ -29,6 +43,67 @@ def _changes_cell(lines: list[str]):
     return nbformat.v4.new_markdown_cell(source, metadata={"tags": ["cxkit-changes"]})
 
 
+def _header_cell(notebook: Path, title: str):
+    """Title, run name and date, links to the sibling reports, the plain-words summary."""
+    import nbformat
+
+    from cxkit.summary import read_manifest, run_summary
+
+    run_dir = notebook.parent
+    m = read_manifest(run_dir)
+    name = m.get("name") or m.get("parameters", {}).get("run", {}).get("name") or "run"
+    date = str(m.get("started_at") or "")[:16].replace("T", " ")
+    siblings = [stem for stem in REPORTS if (run_dir / f"{stem}.ipynb").is_file()]
+    links = " · ".join(f"**{REPORTS[s]}**" if s == notebook.stem
+                       else f"[{REPORTS[s]}]({s}.html)" for s in siblings)
+    lines = [f"# {title}", "",
+             f"Run **{name}** ({m.get('run_id', run_dir.name)}), {date} UTC" if date
+             else f"Run **{name}** ({m.get('run_id', run_dir.name)})", "",
+             f"Reports of this run: {links}" if links else "", "", "## Summary", ""]
+    lines += [f"- {item}" for item in run_summary(run_dir)]
+    return nbformat.v4.new_markdown_cell("\n".join(lines), metadata={"tags": [HEADER_TAG]})
+
+
+_TABLE = re.compile(r"<table[^>]*class=\"dataframe\"[^>]*>.*?</table>", re.S)
+_ROW_HEAD = re.compile(r"(<tr[^>]*>\s*)<th[^>]*>(.*?)</th>", re.S)
+_NUMBER = re.compile(r"<td>(-?\d+\.\d{4,})</td>")
+
+
+def _round_cell(match: re.Match) -> str:
+    x = float(match.group(1))
+    if abs(x) >= 100:
+        return f"<td>{x:,.0f}</td>"
+    if abs(x) >= 1:
+        return f"<td>{x:.2f}</td>"
+    return f"<td>{x:.3g}</td>"
+
+
+def tidy_table_html(text: str) -> str:
+    """pandas HTML tables as people read them: a plain 0, 1, 2, ... index column removed,
+    numbers with four or more decimals rounded (2 decimals, 3 significant digits under 1,
+    none from 100 up).
+
+    Examples
+    --------
+    >>> t = ('<table class="dataframe"><thead><tr><th></th><th>x</th></tr></thead>'
+    ...      '<tbody><tr><th>0</th><td>0.123456</td></tr></tbody></table>')
+    >>> tidy_table_html(t)
+    '<table class="dataframe"><thead><tr><th>x</th></tr></thead><tbody><tr><td>0.123</td></tr></tbody></table>'
+    """
+    def one(match: re.Match) -> str:
+        table = match.group(0)
+        body = table.split("<tbody>", 1)[-1]
+        heads = [h.strip() for h in _ROW_HEAD.findall(body) for h in [h[1]]]
+        if heads and heads == [str(i) for i in range(len(heads))]:
+            head, _, rest = table.partition("<tbody>")
+            head = re.sub(r"(<tr[^>]*>\s*)<th[^>]*>\s*</th>", r"\1", head)
+            rest = _ROW_HEAD.sub(r"\1", rest)
+            table = head + "<tbody>" + rest
+        return _NUMBER.sub(_round_cell, table)
+
+    return _TABLE.sub(one, text)
+
+
 def notebook_to_html(notebook: str | Path, out: str | Path, *,
                      banner: list[str] | None = None,
                      changes: list[str] | None = None) -> Path:
@@ -37,7 +112,8 @@ def notebook_to_html(notebook: str | Path, out: str | Path, *,
     Parameters
     ----------
     notebook : str or Path
-        Executed ``.ipynb``.
+        Executed ``.ipynb`` inside its run folder (``manifest.json`` and ``tables/`` next to
+        it give the header and the summary).
     out : str or Path
         HTML file to write.
     banner : list of str, optional
@@ -59,15 +135,45 @@ def notebook_to_html(notebook: str | Path, out: str | Path, *,
     import nbformat
     from nbconvert import HTMLExporter
 
+    notebook = Path(notebook)
     nb = nbformat.read(str(notebook), as_version=4)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/html" in data:
+                data["text/html"] = tidy_table_html(data["text/html"])
+    # the notebook's own "# 10 · ..." heading gives way to the report's title
+    title = REPORTS.get(notebook.stem, notebook.stem.replace("_", " "))
+    if nb.cells and nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "):
+        first = nb.cells[0]
+        lines = first.source.splitlines()
+        if notebook.stem not in REPORTS:
+            title = lines[0][2:].strip()
+        first.source = "\n".join(lines[1:]).lstrip()
+    nb.cells.insert(0, _header_cell(notebook, title))
     if changes:
-        nb.cells.insert(0, _changes_cell(list(changes)))
+        nb.cells.insert(1, _changes_cell(list(changes)))
     if banner:
         nb.cells.insert(0, _banner_cell(list(banner)))
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
+    nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(body, encoding="utf-8")
     return out
+
+
+def report_problems(html_text: str) -> list[str]:
+    """What must never reach a stakeholder's page: tracebacks, warnings, stderr boxes, error
+    outputs. Empty when the report is clean."""
+    checks = {"traceback": r"Traceback \(most recent call last\)",
+              "warning": r"\b\w*Warning:",
+              "stderr box": r"application/vnd\.jupyter\.stderr",
+              "error output": r"jp-OutputArea-output[^\"]*\"[^>]*data-mime-type=\"application/"
+                              r"vnd\.jupyter\.error"}
+    return [name for name, pattern in checks.items() if re.search(pattern, html_text)]
+
+
+__all__ = ["notebook_to_html", "tidy_table_html", "report_problems", "REPORTS"]

@@ -119,7 +119,8 @@ result = cxd.fit_drivers(prep.data, outcome=outcome, drivers=prep.drivers,
 flag_failed_gate(RUN_DIR, result.diagnostics, model="drivers")
 result.save(model_dir(RUN_DIR, "drivers"))
 prep.data.to_parquet(model_dir(RUN_DIR, "drivers") / "fitted_rows.parquet")  # notebook 30
-pd.Series({k: v for k, v in result.diagnostics.items() if k != "thresholds"})
+pd.Series({k: v for k, v in result.diagnostics.items() if k != "thresholds"},
+          name="value").rename_axis("convergence check").to_frame()
 
 # %% [markdown]
 # ## Driver importance

@@ -84,7 +84,8 @@ else:
     table = value.customer_value_table(events, responses, customers, score=SCORE,
                                        cutoff=cutoff, horizon_days=horizon_days,
                                        segments=SEGMENTS)
-print({k: v for k, v in table.attrs.items()})
+display(pd.Series({k: str(v) for k, v in table.attrs.items()}, name="value")
+        .rename_axis("customer value table").to_frame())
 table.head()
 
 # %% [markdown]

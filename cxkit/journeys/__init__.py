@@ -13,17 +13,19 @@ from cxkit.journeys.analytics import (
     gap_by_segment,
     journey_gaps_table,
     retention_matrix,
+    SIDE_STAGES,
     sankey_links,
+    stage_durations,
     stage_funnel,
     top_paths,
     transition_matrix,
 )
 
 _PLOTS = ("plot_funnel", "plot_transition_heatmap", "plot_cohort_retention",
-          "plot_gap_by_segment")
+          "plot_gap_by_segment", "plot_sankey")
 
 __all__ = [
-    "STAGE_ORDER", "stage_funnel", "transition_matrix", "top_paths", "sankey_links",
+    "STAGE_ORDER", "SIDE_STAGES", "stage_funnel", "stage_durations", "transition_matrix", "top_paths", "sankey_links",
     "cohort_retention", "retention_matrix", "gap_by_segment", "journey_gaps_table", *_PLOTS,
 ]
 

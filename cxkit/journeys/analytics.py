@@ -21,6 +21,7 @@ from cxkit._checks import require_columns
 __all__ = [
     "STAGE_ORDER",
     "stage_funnel",
+    "stage_durations",
     "transition_matrix",
     "top_paths",
     "sankey_links",
@@ -40,12 +41,15 @@ START, END = "start", "end"
 _LEVELS = ("stage", "touchpoint")
 _HDI_PROB = 0.94
 
-FUNNEL_COLUMNS = ["stage", "step", "customers", "share_of_first", "conversion_from_previous",
-                  "fallout", "fallout_share"]
+FUNNEL_COLUMNS = ["stage", "step", "customers", "reached", "share_of_first",
+                  "conversion_from_previous", "fallout", "fallout_share"]
+#: Stages customers visit only when something happens: left out of the default funnel.
+SIDE_STAGES: tuple[str, ...] = ("support", "feedback")
 TRANSITION_COLUMNS = ["from", "to", "count", "prob"]
 PATH_COLUMNS = ["path", "customers", "share"]
 SANKEY_COLUMNS = ["source", "target", "value"]
-RETENTION_COLUMNS = ["cohort", "period_index", "active", "cohort_size", "retention"]
+RETENTION_COLUMNS = ["cohort", "period_index", "active", "cohort_size", "observed", "retention",
+                     "signed_up"]
 GAP_STAT_COLUMNS = ["n", "mean_gap", "median_gap", "n_met", "share_met", "share_met_low",
                     "share_met_high", "unit"]
 JOURNEY_GAPS_COLUMNS = ["touchpoint", "rule", "segment_var", "segment_value", "n", "mean_gap",
@@ -149,10 +153,13 @@ def _journeys(events: pd.DataFrame, level: str, collapse_repeats: bool) -> _Jour
 # ---------------------------------------------------------------------------------------
 
 def stage_funnel(events: pd.DataFrame, *, stages: Sequence[str] | None = None) -> pd.DataFrame:
-    """Customers reaching each journey stage, with conversion and fall-out.
+    """Customers passing each journey stage in turn, with conversion and fall-out.
 
-    A customer *reaches* a stage if they have any event in it, whether or not they
-    reached the stages before it (customers may enter the journey mid-way).
+    A customer *is in* step ``k`` of the funnel when they have events in stage ``k`` **and in
+    every stage before it** (in any order). So no step can hold more customers than the step
+    before it, and ``fallout`` (customers in the previous step but not this one) is exactly
+    the difference between consecutive steps. Customers who joined a stage mid-way (e.g. a
+    purchase without a recorded visit) are counted in ``reached`` but not in the funnel.
 
     Parameters
     ----------
@@ -160,32 +167,34 @@ def stage_funnel(events: pd.DataFrame, *, stages: Sequence[str] | None = None) -
         Ingested events; needs ``customer_id`` and ``stage`` (``event_ts``/``event_id``
         only to order unknown stages by first appearance).
     stages : list of str, optional
-        Stages to report, in this order. Default: the stages present, in catalog order
-        (:data:`STAGE_ORDER`), with unknown stages appended in first-seen order.
+        Stages forming the funnel, in this order. Default: the stages present, in catalog
+        order (:data:`STAGE_ORDER`), unknown stages appended in first-seen order, leaving out
+        the side stages in :data:`SIDE_STAGES` (support, feedback), which customers visit
+        only when something happens and so are not steps of a progression.
 
     Returns
     -------
     DataFrame
-        One row per stage: ``stage``, ``step`` (1-based), ``customers``,
-        ``share_of_first`` (customers / customers at the first stage),
-        ``conversion_from_previous`` (customers / customers at the previous stage),
-        ``fallout`` (customers who reached the previous stage but not this one) and
-        ``fallout_share`` (fallout / customers at the previous stage). Ratios are NaN
-        where undefined (first stage, or an empty previous stage).
+        One row per stage: ``stage``, ``step`` (1-based), ``customers`` (in the funnel at
+        this step), ``reached`` (with any event in the stage), ``share_of_first``
+        (customers / customers at the first step), ``conversion_from_previous``,
+        ``fallout`` and ``fallout_share`` (fallout / customers at the previous step).
+        Ratios are NaN where undefined (first step, or an empty previous step).
 
     Examples
     --------
-    >>> ev = pd.DataFrame({"customer_id": [1, 1, 2], "stage": ["awareness", "purchase",
-    ...                    "awareness"]})
-    >>> stage_funnel(ev)[["stage", "customers", "fallout"]].values.tolist()
-    [['awareness', 2, 0], ['purchase', 1, 1]]
+    >>> ev = pd.DataFrame({"customer_id": [1, 1, 2, 3], "stage": ["awareness", "purchase",
+    ...                    "awareness", "purchase"]})
+    >>> stage_funnel(ev)[["stage", "customers", "reached", "fallout"]].values.tolist()
+    [['awareness', 2, 2, 0], ['purchase', 1, 2, 1]]
     """
     _require(events, ["customer_id", "stage"], "events")
     ev = events.loc[events["customer_id"].notna() & events["stage"].notna()]
     if stages is None:
         ts = (_ts_int(ev["event_ts"]) if "event_ts" in ev.columns
               else np.arange(len(ev)))  # no times: first seen = first in the table
-        order = _stage_order(ev["stage"].astype(str).to_numpy(), ts)
+        order = [s for s in _stage_order(ev["stage"].astype(str).to_numpy(), ts)
+                 if s not in SIDE_STAGES]
     else:
         order = [str(s) for s in stages]
         if len(set(order)) != len(order):
@@ -193,19 +202,20 @@ def stage_funnel(events: pd.DataFrame, *, stages: Sequence[str] | None = None) -
     n_stages = len(order)
     if n_stages == 0:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
-            FUNNEL_COLUMNS, ["object", "int64", "int64", "float64", "float64", "int64",
-                             "float64"])})
+            FUNNEL_COLUMNS, ["object", "int64", "int64", "int64", "float64", "float64",
+                             "int64", "float64"])})
 
-    # boolean customer x stage matrix: reached[c, s]
+    # boolean customer x stage matrix: reached[c, s]; in the funnel = reached all so far
     stage_code = pd.Categorical(ev["stage"].astype(str), categories=order).codes
     in_funnel = stage_code >= 0
     cust_code, _ = pd.factorize(ev["customer_id"].to_numpy()[in_funnel])
     reached = np.zeros((cust_code.max() + 1 if len(cust_code) else 0, n_stages), dtype=bool)
     reached[cust_code, stage_code[in_funnel]] = True
+    passed = np.logical_and.accumulate(reached, axis=1)
 
-    customers = reached.sum(axis=0).astype("int64")
+    customers = passed.sum(axis=0).astype("int64")
     fallout = np.zeros(n_stages, dtype="int64")
-    fallout[1:] = (reached[:, :-1] & ~reached[:, 1:]).sum(axis=0)
+    fallout[1:] = customers[:-1] - customers[1:]
     prev = np.r_[np.nan, customers[:-1]].astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         share_first = customers / customers[0] if customers[0] else np.full(n_stages, np.nan)
@@ -215,11 +225,63 @@ def stage_funnel(events: pd.DataFrame, *, stages: Sequence[str] | None = None) -
         "stage": order,
         "step": np.arange(1, n_stages + 1, dtype="int64"),
         "customers": customers,
+        "reached": reached.sum(axis=0).astype("int64"),
         "share_of_first": np.asarray(share_first, dtype=float),
         "conversion_from_previous": conversion,
         "fallout": fallout,
         "fallout_share": fallout_share,
     })
+
+
+def stage_durations(events: pd.DataFrame, *, stages: Sequence[str] | None = None,
+                    unit: str = "days") -> pd.DataFrame:
+    """Time between consecutive funnel stages: from a customer's first event in one stage to
+    their first event in the next, for customers with both (and the next one later).
+
+    Parameters
+    ----------
+    events : DataFrame
+        Ingested events; needs ``customer_id, stage, event_ts``.
+    stages : list of str, optional
+        Stages in order; default as in :func:`stage_funnel`.
+    unit : {"days", "hours"}
+
+    Returns
+    -------
+    DataFrame
+        ``from_stage, to_stage, customers, median, p25, p75, unit``.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": [1, 1], "stage": ["awareness", "purchase"],
+    ...                    "event_ts": pd.to_datetime(["2024-01-01", "2024-01-03"], utc=True)})
+    >>> stage_durations(ev)[["from_stage", "to_stage", "median"]].values.tolist()
+    [['awareness', 'purchase', 2.0]]
+    """
+    _require(events, ["customer_id", "stage", "event_ts"], "events")
+    scale = {"days": 86_400e9, "hours": 3_600e9}.get(unit)
+    if scale is None:
+        raise ValueError(f"unit must be 'days' or 'hours', got {unit!r}")
+    order = stage_funnel(events, stages=stages)["stage"].tolist()
+    ev = events.loc[events["customer_id"].notna() & events["stage"].isin(order)
+                    & events["event_ts"].notna()]
+    first = (pd.DataFrame({"c": ev["customer_id"].to_numpy(), "s": ev["stage"].to_numpy(),
+                           "t": _ts_int(ev["event_ts"])})
+             .groupby(["c", "s"])["t"].min().unstack())
+    rows = []
+    for a, b in zip(order[:-1], order[1:]):
+        if a in first.columns and b in first.columns:
+            d = (first[b] - first[a]).dropna()
+            d = d[d >= 0] / scale
+        else:
+            d = pd.Series(dtype=float)
+        q = d.quantile([0.25, 0.5, 0.75]) if len(d) else pd.Series([np.nan] * 3,
+                                                                   index=[.25, .5, .75])
+        rows.append({"from_stage": a, "to_stage": b, "customers": int(len(d)),
+                     "median": float(q[0.5]), "p25": float(q[0.25]), "p75": float(q[0.75]),
+                     "unit": unit})
+    return pd.DataFrame(rows, columns=["from_stage", "to_stage", "customers", "median", "p25",
+                                       "p75", "unit"])
 
 
 # ---------------------------------------------------------------------------------------
@@ -470,12 +532,20 @@ def cohort_retention(events: pd.DataFrame, customers: pd.DataFrame, *, cohort: s
         Only events in these stages count as activity (e.g. ``["usage", "purchase"]``).
         Default: any event.
 
+    Each customer's period 0 is their first active period on or after the cohort's start
+    (for a non-time cohort: their first activity), so period 0 is 100% by construction and a
+    quarterly signup cohort read monthly does not count February signups as January drop-outs.
+
     Returns
     -------
     DataFrame
-        Tidy ``cohort, period_index, active, cohort_size, retention`` with every period
-        from 0 to the last one the data covers (zero activity included). Activity before
-        the cohort start is ignored; customers without a cohort value are left out.
+        Tidy ``cohort, period_index, active, cohort_size, observed, retention, signed_up``
+        with every period from 0 to the last one the data covers (zero activity included).
+        ``cohort_size``: customers who started (had any activity); ``observed``: those whose
+        own period ``k`` lies within the data (late starters are not yet observed long);
+        ``retention = active / observed``; ``signed_up``: every customer of the cohort,
+        active or not. Activity before the cohort start is ignored; customers without a
+        cohort value are left out.
 
     Examples
     --------
@@ -498,7 +568,9 @@ def cohort_retention(events: pd.DataFrame, customers: pd.DataFrame, *, cohort: s
                           "period_index": pd.Series(dtype="int64"),
                           "active": pd.Series(dtype="int64"),
                           "cohort_size": pd.Series(dtype="int64"),
-                          "retention": pd.Series(dtype="float64")})
+                          "observed": pd.Series(dtype="int64"),
+                          "retention": pd.Series(dtype="float64"),
+                          "signed_up": pd.Series(dtype="int64")})
     if cust.empty:
         return empty
 
@@ -508,30 +580,33 @@ def cohort_retention(events: pd.DataFrame, customers: pd.DataFrame, *, cohort: s
     data_end = int(ev_ord["ord"].max()) if len(ev_ord) else None
     anchor = _cohort_anchor(cust[cohort], period)
     if anchor is not None:
-        labels, start = anchor
-        cust = cust.assign(cohort_label=labels.to_numpy(), start=start)
+        labels, cohort_start = anchor
+        cust = cust.assign(cohort_label=labels.to_numpy(), cohort_start=cohort_start)
     else:
-        first = ev_ord.groupby("customer_id")["ord"].min().rename("start")
-        cust = cust.assign(cohort_label=cust[cohort].astype(str).to_numpy())
-        cust = cust.merge(first, left_on="customer_id", right_index=True, how="left")
-
-    act = ev_ord.merge(cust[["customer_id", "cohort_label", "start"]], on="customer_id")
-    act = act.loc[act["start"].notna()]
+        cust = cust.assign(cohort_label=cust[cohort].astype(str).to_numpy(),
+                           cohort_start=np.iinfo("int64").min)
+    # each customer's clock starts at their first activity on or after the cohort start,
+    # so period 0 holds every customer who started: 100% by construction
+    act = ev_ord.merge(cust[["customer_id", "cohort_label", "cohort_start"]],
+                       on="customer_id")
+    act = act.loc[act["ord"] >= act["cohort_start"]]
+    start = act.groupby("customer_id")["ord"].min().rename("start")
+    act = act.merge(start, left_on="customer_id", right_index=True)
     act["period_index"] = (act["ord"] - act["start"]).astype("int64")
-    act = act.loc[act["period_index"] >= 0].drop_duplicates(
-        ["customer_id", "period_index"])
+    act = act.drop_duplicates(["customer_id", "period_index"])
     active = act.groupby(["cohort_label", "period_index"]).size().rename("active")
 
-    sizes = cust.groupby("cohort_label").size().rename("cohort_size")
+    signed_up = cust.groupby("cohort_label").size().rename("signed_up")
+    started = cust.merge(start, left_on="customer_id", right_index=True)
+    sizes = started.groupby("cohort_label").size().reindex(signed_up.index, fill_value=0)
     if anchor is not None:
-        starts = cust.groupby("cohort_label")["start"].min()
-        horizon = (data_end - starts) if data_end is not None else starts * 0
-        order = starts.sort_values(kind="stable").index
+        order = cust.groupby("cohort_label")["cohort_start"].min().sort_values(
+            kind="stable").index
     else:
-        top = int(act["period_index"].max()) if len(act) else 0
-        horizon = pd.Series(top, index=sizes.index)
-        order = sizes.index.sort_values()
-    horizon = horizon.clip(lower=0).astype("int64").reindex(order)
+        order = signed_up.index.sort_values()
+    first_start = started.groupby("cohort_label")["start"].min().reindex(order)
+    horizon = ((data_end - first_start) if data_end is not None else first_start * 0)
+    horizon = horizon.fillna(0).clip(lower=0).astype("int64")
     grid = pd.DataFrame({
         "cohort": np.repeat(order.to_numpy(), horizon.to_numpy() + 1),
         "period_index": np.concatenate([np.arange(h + 1) for h in horizon.to_numpy()]),
@@ -541,7 +616,15 @@ def cohort_retention(events: pd.DataFrame, customers: pd.DataFrame, *, cohort: s
     grid["active"] = grid["active"].astype("int64")
     grid["period_index"] = grid["period_index"].astype("int64")
     grid["cohort_size"] = sizes.reindex(grid["cohort"]).to_numpy().astype("int64")
-    grid["retention"] = grid["active"] / grid["cohort_size"]
+    # customers observed k periods after their own start (late starters are not yet)
+    starts = {c: np.sort(g.to_numpy()) for c, g in started.groupby("cohort_label")["start"]}
+    limit = (data_end if data_end is not None else 0) - grid["period_index"].to_numpy()
+    grid["observed"] = np.array([np.searchsorted(starts.get(c, np.zeros(0)), lim, "right")
+                                 for c, lim in zip(grid["cohort"], limit)], dtype="int64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grid["retention"] = np.where(grid["observed"] > 0,
+                                     grid["active"] / grid["observed"].clip(lower=1), np.nan)
+    grid["signed_up"] = signed_up.reindex(grid["cohort"]).to_numpy().astype("int64")
     grid["cohort"] = grid["cohort"].astype(object)
     return grid[RETENTION_COLUMNS]
 

@@ -23,7 +23,7 @@ from cxkit.journeys.analytics import (
 )
 
 __all__ = ["plot_funnel", "plot_transition_heatmap", "plot_cohort_retention",
-           "plot_gap_by_segment"]
+           "plot_gap_by_segment", "plot_sankey"]
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -157,9 +157,17 @@ def plot_cohort_retention(retention: pd.DataFrame, *, ax: Axes | None = None,
     kwargs.setdefault("fmt", ".0%")
     kwargs.setdefault("cbar_kws", {"label": "retention",
                                    "format": PercentFormatter(xmax=1.0)})
+    # readable at any size: small numbers in wide grids, none once cells get too small
+    n_rows, n_cols = grid.shape
+    annot = annot and n_cols <= 24 and n_rows <= 30
+    kwargs.setdefault("annot_kws", {"fontsize": max(5.0, min(9.0, 140.0 / max(n_cols, 1)))})
+    kwargs.setdefault("linewidths", 0.3)
     sns.heatmap(grid, ax=ax, annot=annot, **kwargs)
     ax.tick_params(axis="y", labelrotation=0)
-    ax.set_xlabel("periods since cohort start")
+    ax.tick_params(axis="x", labelrotation=0)
+    step = max(1, int(np.ceil(n_cols / 12)))  # at most ~12 period labels
+    ax.set_xticks(np.arange(0, n_cols, step) + 0.5, [str(c) for c in grid.columns[::step]])
+    ax.set_xlabel("periods since each customer's first activity (period 0 = 100%)")
     ax.set_ylabel("cohort")
     return ax
 
@@ -228,4 +236,92 @@ def plot_gap_by_segment(table: pd.DataFrame, *, ax: Axes | None = None, **kwargs
     ax.set_xlabel("share of targets met (94% HDI)")
     if len(tps):
         ax.legend(title="touchpoint", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax
+
+
+def plot_sankey(links: pd.DataFrame, *, ax: Axes | None = None, top: int | None = 12,
+                **kwargs) -> Axes:
+    """A drawn Sankey diagram of step-indexed journey links (matplotlib, no JavaScript).
+
+    Nodes are stacked per step (columns, left to right), sized by the customers passing
+    through them; each link is a band whose width is the customers following it.
+
+    Parameters
+    ----------
+    links : DataFrame
+        Output of :func:`~cxkit.journeys.sankey_links` (``source, target, value`` with
+        labels ``"<step>:<state>"``).
+    ax : matplotlib Axes, optional
+        Where to draw; default the current axes.
+    top : int or None
+        Keep the ``top`` largest links per step (None: all), so the picture stays readable.
+    **kwargs
+        Passed to the link patches (``alpha``, ...).
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> ax = plot_sankey(sankey_links(events, max_steps=4))  # doctest: +SKIP
+    """
+    from matplotlib.patches import PathPatch, Rectangle
+    from matplotlib.path import Path as MPath
+
+    _require(links, ["source", "target", "value"], "links")
+    ax = _axes(ax)
+    t = links.copy()
+    t["_step"] = t["source"].astype(str).str.split(":", n=1).str[0].astype(int)
+    if top is not None:
+        t = (t.sort_values(["_step", "value"], ascending=[True, False])
+             .groupby("_step", sort=True).head(top))
+    if t.empty:
+        ax.text(0.5, 0.5, "no journeys to draw", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    step_of = {}
+    for src, tgt, st in zip(t["source"], t["target"], t["_step"]):
+        step_of[src], step_of[tgt] = st, st + 1
+    out_sum = t.groupby("source")["value"].sum()
+    in_sum = t.groupby("target")["value"].sum()
+    size = {n: max(out_sum.get(n, 0), in_sum.get(n, 0)) for n in step_of}
+    states = sorted({n.split(":", 1)[1] for n in step_of})
+    colors = dict(zip(states, sns.color_palette("tab10", max(len(states), 1)) * 3))
+    total = max(sum(v for n, v in size.items() if step_of[n] == s)
+                for s in set(step_of.values()))
+    gap, width = total * 0.04, 0.12
+    y0: dict[str, float] = {}
+    for s in sorted(set(step_of.values())):
+        nodes = sorted((n for n in step_of if step_of[n] == s), key=lambda n: -size[n])
+        y = 0.0
+        for n in nodes:
+            y0[n] = y
+            ax.add_patch(Rectangle((s - width / 2, y), width, size[n],
+                                   color=colors[n.split(":", 1)[1]], zorder=3))
+            ax.text(s + width / 2 + 0.03, y + size[n] / 2, f"{n.split(':', 1)[1]} ({size[n]:,})",
+                    va="center", fontsize=8, zorder=4)
+            y += size[n] + gap
+    out_y, in_y = dict(y0), dict(y0)
+    kwargs.setdefault("alpha", 0.35)
+    for src, tgt, v in zip(t["source"], t["target"], t["value"]):
+        xa, xb = step_of[src] + width / 2, step_of[tgt] - width / 2
+        ya, yb = out_y[src], in_y[tgt]
+        out_y[src] += v
+        in_y[tgt] += v
+        xm = (xa + xb) / 2
+        verts = [(xa, ya), (xm, ya), (xm, yb), (xb, yb), (xb, yb + v), (xm, yb + v),
+                 (xm, ya + v), (xa, ya + v), (xa, ya)]
+        codes = [MPath.MOVETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4, MPath.LINETO,
+                 MPath.CURVE4, MPath.CURVE4, MPath.CURVE4, MPath.CLOSEPOLY]
+        ax.add_patch(PathPatch(MPath(verts, codes), lw=0,
+                               color=colors[src.split(":", 1)[1]], **kwargs))
+    steps = sorted(set(step_of.values()))
+    ax.set_xlim(steps[0] - 0.3, steps[-1] + 0.9)
+    ax.set_ylim(max(y0[n] + size[n] for n in y0) + gap, -gap)
+    ax.set_xticks(steps, [f"step {s}" for s in steps])
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
     return ax

@@ -8,6 +8,7 @@ from scipy import stats
 from cxkit.journeys import (
     STAGE_ORDER,
     cohort_retention,
+    stage_durations,
     gap_by_segment,
     journey_gaps_table,
     retention_matrix,
@@ -40,21 +41,24 @@ def _add(events, rows):
 def test_stage_funnel_counts_conversion_and_fallout(events):
     f = stage_funnel(events)
     assert list(f.columns) == FUNNEL_COLUMNS
+    # support is a side stage, not a step of the progression: left out by default
     assert f["stage"].tolist() == ["awareness", "consideration", "purchase", "delivery",
-                                   "usage", "support", "renewal"]
-    assert f["step"].tolist() == [1, 2, 3, 4, 5, 6, 7]
-    assert f["customers"].tolist() == [4, 2, 3, 1, 1, 1, 1]
-    np.testing.assert_allclose(f["share_of_first"], [1, .5, .75, .25, .25, .25, .25])
-    np.testing.assert_allclose(f["conversion_from_previous"],
-                               [np.nan, .5, 1.5, 1 / 3, 1, 1, 1])
-    # fallout = reached the previous stage, not this one (C2, C4 skip consideration, ...)
-    assert f["fallout"].tolist() == [0, 2, 1, 2, 0, 1, 1]
-    np.testing.assert_allclose(f["fallout_share"], [np.nan, .5, .5, 2 / 3, 0, 1, 1])
+                                   "usage", "renewal"]
+    assert f["step"].tolist() == [1, 2, 3, 4, 5, 6]
+    # in step k = events in stage k and every stage before it: C2, C4 skip consideration,
+    # C3 never buys; so purchase holds C1 only although three customers bought
+    assert f["customers"].tolist() == [4, 2, 1, 1, 1, 1]
+    assert f["reached"].tolist() == [4, 2, 3, 1, 1, 1]
+    np.testing.assert_allclose(f["share_of_first"], [1, .5, .25, .25, .25, .25])
+    np.testing.assert_allclose(f["conversion_from_previous"], [np.nan, .5, .5, 1, 1, 1])
+    assert f["fallout"].tolist() == [0, 2, 1, 0, 0, 0]
+    np.testing.assert_allclose(f["fallout_share"], [np.nan, .5, .5, 0, 0, 0])
 
 
 def test_stage_funnel_explicit_stages_keep_order_and_zero_stages(events):
     f = stage_funnel(events, stages=["purchase", "onboarding", "renewal"])
-    assert f["customers"].tolist() == [3, 0, 1]
+    assert f["customers"].tolist() == [3, 0, 0]
+    assert f["reached"].tolist() == [3, 0, 1]
     assert f["fallout"].tolist() == [0, 3, 0]
     # nobody at onboarding: conversion from it is undefined, not 0 or inf
     assert np.isnan(f["conversion_from_previous"].iloc[2])
@@ -66,7 +70,8 @@ def test_stage_funnel_unknown_stages_appended_in_first_seen_order(events):
                        ("e92", "C3", "2024-06-01", "y", "loyalty")])
     f = stage_funnel(ev)
     assert f["stage"].tolist()[-3:] == ["renewal", "loyalty", "zeta"]
-    assert f["customers"].tolist()[-2:] == [2, 1]
+    assert f["reached"].tolist()[-2:] == [2, 1]
+    assert f["customers"].tolist()[-2:] == [1, 0]  # only C1 passed every earlier stage
 
 
 def test_stage_funnel_empty_and_missing_column(events):
@@ -188,25 +193,32 @@ def test_cohort_retention_monthly_label_cohorts(events, customers):
     assert list(r.columns) == RETENTION_COLUMNS
     assert r[["cohort", "period_index", "active", "cohort_size"]].values.tolist() == [
         ["2024-01", 0, 3, 3], ["2024-01", 1, 1, 3], ["2024-01", 2, 1, 3],
-        # C5 never shows up but counts in the cohort; March is observed, nobody active
-        ["2024-02", 0, 1, 2], ["2024-02", 1, 0, 2],
+        # C5 never shows up: signed up, but not in the base; March observed, nobody active
+        ["2024-02", 0, 1, 1], ["2024-02", 1, 0, 1],
     ]
-    np.testing.assert_allclose(r["retention"], [1, 1 / 3, 1 / 3, .5, 0])
+    assert r["signed_up"].tolist() == [3, 3, 3, 2, 2]
+    np.testing.assert_allclose(r["retention"], [1, 1 / 3, 1 / 3, 1, 0])
 
 
 def test_cohort_retention_activity_stages_and_datetime_cohort(events, customers):
     r = cohort_retention(events, customers, cohort="signup_date",
                          activity_stages=["usage", "renewal"])
     assert r["cohort"].unique().tolist() == ["2024-01", "2024-02"]  # binned to months
-    assert r["active"].tolist() == [0, 1, 1, 0, 0]
+    # only C1 is active (usage in Feb, renewal in Mar): the 2024-01 cohort's clock starts
+    # at its first activity; the 2024-02 cohort has nobody who started
+    assert r["active"].tolist() == [1, 1, 0]
+    assert r["retention"].iloc[0] == 1.0 and np.isnan(r["retention"].iloc[2])
 
 
 def test_cohort_retention_non_time_cohort_counts_from_first_activity(events, customers):
     r = cohort_retention(events, customers, cohort="region")
     assert r[["cohort", "period_index", "active", "cohort_size"]].values.tolist() == [
-        ["North", 0, 2, 3], ["North", 1, 1, 3], ["North", 2, 1, 3],
+        ["North", 0, 2, 2], ["North", 1, 1, 2], ["North", 2, 1, 2],
         ["South", 0, 2, 2], ["South", 1, 0, 2], ["South", 2, 0, 2],
     ]
+    # C3 starts in Feb, so by March it is observed one period, not two
+    assert r.loc[r["cohort"] == "North", "observed"].tolist() == [2, 2, 1]
+    np.testing.assert_allclose(r.loc[r["cohort"] == "North", "retention"], [1, .5, 1])
 
 
 def test_cohort_retention_ignores_activity_before_cohort_start(events, customers):
@@ -219,8 +231,22 @@ def test_cohort_retention_weekly_period(events, customers):
     r = cohort_retention(events, customers, period="W")
     first = r.loc[r["cohort"] == "2024-01"]
     # 2024-01-01 is a Monday: C1 and C4 in week 0, C2 in week 1 (Jan 10) and 2 (Jan 15, 20)
-    assert first["active"].tolist()[:3] == [2, 1, 1]
+    # C1 and C4 start in week 0 (Jan 1, Jan 5), C2 in week 1 (Jan 10), so all three are
+    # active in their own period 0; C2 again a week later (Jan 15, 20)
+    assert first["active"].tolist()[:3] == [3, 1, 0]
     assert first["period_index"].max() == 8  # data ends 2024-03-01, in week 8
+
+
+def test_stage_durations_between_consecutive_stages(events):
+    d = stage_durations(events, stages=["awareness", "consideration", "purchase"])
+    # awareness -> consideration: C1 1 day, C3 1 day 2 hours; consideration -> purchase: C1
+    assert d[["from_stage", "to_stage", "customers"]].values.tolist() == [
+        ["awareness", "consideration", 2], ["consideration", "purchase", 1]]
+    assert d["median"].tolist() == pytest.approx([1 + 1 / 24, 1.0])
+    assert stage_durations(events, stages=["awareness", "purchase"], unit="hours")[
+        "customers"].tolist() == [3]
+    with pytest.raises(ValueError, match="unit"):
+        stage_durations(events, unit="weeks")
 
 
 def test_retention_matrix_pivot(events, customers):
@@ -236,7 +262,8 @@ def test_cohort_retention_empty_and_missing(events, customers):
     r = cohort_retention(events.iloc[0:0], customers.iloc[0:0])
     assert r.empty and list(r.columns) == RETENTION_COLUMNS
     r = cohort_retention(events.iloc[0:0], customers)
-    assert r["active"].tolist() == [0, 0] and r["cohort_size"].tolist() == [3, 2]
+    assert r["active"].tolist() == [0, 0] and r["cohort_size"].tolist() == [0, 0]
+    assert r["signed_up"].tolist() == [3, 2]
     with pytest.raises(ValueError, match=r"customers table is missing column\(s\) \['tier'\]"):
         cohort_retention(events, customers, cohort="tier")
     with pytest.raises(ValueError, match="stage"):
@@ -308,9 +335,12 @@ def test_cohort_retention_quarter_labels_from_ingest(events, customers):
     customers["cohort"] = "2024Q1"
     r = cohort_retention(events, customers, period="Q")
     assert r[["cohort", "period_index", "active", "cohort_size"]].values.tolist() == [
-        ["2024Q1", 0, 4, 5]]
+        ["2024Q1", 0, 4, 4]]
     r = cohort_retention(events, customers, period="M")
-    assert r["active"].tolist() == [3, 2, 1]  # Jan: C1 C2 C4; Feb: C1 C3; Mar: C1
+    # read monthly, C3 (first active in Feb) starts in Feb: period 0 is everyone (100%)
+    assert r["active"].tolist() == [4, 1, 1]
+    assert r["observed"].tolist() == [4, 4, 3]
+    assert r["retention"].iloc[0] == 1.0
 
 
 # --- cross-check against a plain pandas version on random data with many ties ----------
@@ -374,8 +404,17 @@ def test_top_paths_and_sankey_match_naive_pandas(random_events):
 def test_stage_funnel_matches_naive_pandas(random_events):
     f = stage_funnel(random_events)
     expected = random_events.groupby("stage")["customer_id"].nunique()
-    assert f["customers"].tolist() == expected.reindex(f["stage"]).tolist()
-    assert f["stage"].tolist() == list(STAGE_ORDER) + ["loyalty"]
+    assert f["reached"].tolist() == expected.reindex(f["stage"]).tolist()
+    assert f["stage"].tolist() == [s for s in STAGE_ORDER
+                                   if s not in ("support", "feedback")] + ["loyalty"]
+    # a step never holds more customers than the one before, fallout is the difference
+    sets = random_events.groupby("stage")["customer_id"].apply(set)
+    passed = set(sets[f["stage"].iloc[0]])
+    for stage, n in zip(f["stage"], f["customers"]):
+        passed &= sets[stage]
+        assert n == len(passed)
+    assert (np.diff(f["customers"]) <= 0).all()
+    assert f["fallout"].tolist()[1:] == (-np.diff(f["customers"])).tolist()
 
 
 @pytest.mark.slow

@@ -12,6 +12,8 @@ from cxkit.journeys import (
     plot_cohort_retention,
     plot_funnel,
     plot_gap_by_segment,
+    plot_sankey,
+    sankey_links,
     plot_transition_heatmap,
     stage_funnel,
     transition_matrix,
@@ -27,9 +29,9 @@ def test_plot_funnel_one_bar_per_stage(events):
     _, ax = plt.subplots()
     out = plot_funnel(funnel, ax=ax, color="C2")
     assert out is ax
-    assert len(ax.patches) == 7
+    assert len(ax.patches) == 6
     assert _ticks(ax.get_yticklabels()) == funnel["stage"].tolist()
-    assert [p.get_width() for p in ax.patches] == [4, 2, 3, 1, 1, 1, 1]
+    assert [p.get_width() for p in ax.patches] == [4, 2, 1, 1, 1, 1]
     assert ax.texts[0].get_text() == "4 (100%)"
 
 
@@ -79,3 +81,22 @@ def test_plot_gap_by_segment_one_row_per_group(gaps, customers, which):
     labels = _ticks(ax.get_yticklabels())
     assert len(labels) == len(table) and labels[0] == first
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["delivery", "support"]
+
+
+def test_plot_sankey_draws_nodes_and_bands(events):
+    links = sankey_links(events, max_steps=3)
+    _, ax = plt.subplots()
+    assert plot_sankey(links, ax=ax) is ax
+    nodes = set(links["source"]) | set(links["target"])
+    # one rectangle per node and one band per link
+    assert len(ax.patches) == len(nodes) + len(links)
+    labels = [t.get_text() for t in ax.texts]
+    assert "awareness (4)" in labels  # all four customers start with awareness
+    assert _ticks(ax.get_xticklabels()) == ["step 1", "step 2", "step 3"]
+    # top=1 keeps the largest link of each step only
+    _, ax = plt.subplots()
+    plot_sankey(links, ax=ax, top=1)
+    assert len(ax.patches) == 2 * 2 + 2 - 1  # 2 links, 3 nodes
+    _, ax = plt.subplots()
+    plot_sankey(links.iloc[0:0], ax=ax)
+    assert ax.texts[0].get_text() == "no journeys to draw"

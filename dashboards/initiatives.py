@@ -12,13 +12,14 @@
 # ---
 
 # %%
-from cxkit.dashboard import App, resolve_run_dir
+from cxkit.dashboards import InitiativesApp, resolve_run_dir
 
 # %% tags=["parameters"]
 run_dir: str = ""  # run folder to show; "" = $CXKIT_RUN_DIR (set by `cxkit dashboard`), else reports/latest
+min_n: int = 0  # privacy floor (fewest responses with an estimate); 0 = the run's dashboard.min_n
 
 # %%
-app = App(resolve_run_dir(run_dir))
+app = InitiativesApp(resolve_run_dir(run_dir), min_n=min_n or None)
 
 # %%
 app.container

@@ -1,0 +1,111 @@
+"""The privacy floor: no estimate for a group of fewer than ``min_n`` responses.
+
+One helper, used by the dashboards, the reports' summary and the exported CSV: a row whose
+count is below the floor keeps its labels and its count, and every estimate in it becomes
+missing (tables, Parquet) or the words "too few responses" (what people read).
+The floor is ``dashboard.min_n`` of the run YAML (default 30).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Default privacy floor: fewer responses than this and no estimate is shown.
+MIN_N = 30
+#: What replaces an estimate below the floor.
+TOO_FEW = "too few responses"
+#: Count columns recognised by :func:`apply_min_n` when ``n_col`` is not given, in order.
+COUNT_COLUMNS = ("n", "performance_n", "customers", "n_customers", "n_responses")
+
+__all__ = ["MIN_N", "TOO_FEW", "apply_min_n", "min_n_of", "count_column"]
+
+
+def count_column(table: pd.DataFrame) -> str | None:
+    """The first column of ``table`` named in :data:`COUNT_COLUMNS`, or None."""
+    return next((c for c in COUNT_COLUMNS if c in table.columns), None)
+
+
+def min_n_of(manifest: Mapping[str, Any] | None) -> int:
+    """The floor a run was made with: ``parameters.dashboard.min_n`` of its manifest, else
+    :data:`MIN_N`.
+
+    Examples
+    --------
+    >>> min_n_of({"parameters": {"dashboard": {"min_n": 50}}})
+    50
+    >>> min_n_of({})
+    30
+    """
+    try:
+        value = (manifest or {})["parameters"]["dashboard"]["min_n"]
+    except (KeyError, TypeError):
+        return MIN_N
+    return int(value) if value is not None else MIN_N
+
+
+def apply_min_n(table: pd.DataFrame, n_col: str | None = None, min_n: int = MIN_N, *,
+                estimates: Sequence[str] | None = None, as_text: bool = False
+                ) -> pd.DataFrame:
+    """Hide every estimate of the rows with fewer than ``min_n`` responses.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Any tidy table with a count column (one row per group).
+    n_col : str, optional
+        The count column; default the first of :data:`COUNT_COLUMNS` present.
+    min_n : int
+        The floor (a group of exactly ``min_n`` is shown).
+    estimates : list of str, optional
+        Columns to hide; default every numeric column except the count.
+    as_text : bool
+        False (tables, Parquet, CSV): hidden cells become missing and a ``note`` column says
+        "too few responses". True (HTML, dashboards): hidden cells read "too few responses".
+
+    Returns
+    -------
+    DataFrame
+        A copy; the input is not changed.
+
+    Raises
+    ------
+    KeyError
+        When no count column is found: the floor cannot be applied, so nothing is shown.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"segment": ["a", "b"], "n": [40, 3], "nps": [12.0, 80.0]})
+    >>> apply_min_n(t)["nps"].tolist()
+    [12.0, nan]
+    >>> apply_min_n(t, as_text=True)["nps"].tolist()
+    [12.0, 'too few responses']
+    """
+    n_col = n_col or count_column(table)
+    if n_col is None or n_col not in table.columns:
+        raise KeyError(f"no count column ({n_col or ', '.join(COUNT_COLUMNS)}) in a table "
+                       f"with columns {list(table.columns)}: the privacy floor of {min_n} "
+                       f"responses cannot be checked, so the table must not be shown. Add "
+                       f"the number of responses per row.")
+    out = table.copy()
+    small = (pd.to_numeric(out[n_col], errors="coerce").fillna(0) < min_n).to_numpy()
+    if estimates is None:
+        estimates = [c for c in out.columns
+                     if c != n_col and pd.api.types.is_numeric_dtype(out[c])
+                     and not pd.api.types.is_bool_dtype(out[c])]
+    estimates = [c for c in estimates if c in out.columns]
+    if as_text:
+        for c in estimates:
+            if small.any():
+                out[c] = out[c].astype(object)
+                out.loc[small, c] = TOO_FEW
+        return out
+    for c in estimates:
+        if small.any():
+            out[c] = out[c].astype(float)
+            out.loc[small, c] = np.nan
+    out["note"] = np.where(small, TOO_FEW, "")
+    return out
