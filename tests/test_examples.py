@@ -106,3 +106,15 @@ def test_flat_export_with_blank_or_repeated_header_cells_is_refused_clearly(tmp_
     err_text = capsys.readouterr().err
     assert expected in err_text and "Traceback" not in err_text
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
+
+
+def test_fixtures_are_what_the_generator_writes(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_shapes", SHAPES / "make_shapes.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    monkeypatch.setattr(mod, "OUT", tmp_path)
+    mod.main()
+    for name in ("survey.csv", "snapshot.csv", "orders_flat.csv"):
+        assert (tmp_path / name).read_bytes() == (SHAPES / name).read_bytes(), name
