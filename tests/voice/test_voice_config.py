@@ -8,20 +8,28 @@ from cxkit.runner import NOTEBOOKS, check_parameters, notebook_parameters
 from cxkit.config import NOTEBOOKS_DIR
 
 BASE = {"ingest": {"sources": "sources/sample.yaml"},
-        "drivers": {"drivers": ["rating_app", "gap_delivery"], "segments": ["region"]}}
+        "drivers": {"outcome": "nps", "drivers": ["rating_app", "gap_delivery"],
+                    "segments": ["region"]}}
 
 
 def _cfg(tmp_path, **voice):
     p = tmp_path / "run.yaml"
-    p.write_text(yaml.safe_dump(dict(BASE, voice=voice) if voice else BASE))
+    p.write_text(yaml.safe_dump(dict(BASE, voice={"text": "verbatim", **voice})))
     return load_config(p)
+
+
+def test_no_voice_section_skips_notebook_15(tmp_path):
+    p = tmp_path / "run.yaml"
+    p.write_text(yaml.safe_dump(BASE))
+    assert "no verbatim column" in load_config(p).skipped_steps()["15_voice"]
 
 
 def test_defaults_and_mapping(tmp_path):
     cfg = _cfg(tmp_path)
     assert (cfg.voice.language, cfg.voice.n_topics, cfg.voice.min_n) == ("auto", 6, 30)
     p = notebook_parameters(cfg, "15_voice", "/r")
-    assert p["segments"] == ["region"] and p["driver_segments"] == ["region"]
+    # empty voice.segments: notebook 15 uses the driver segments (SEGMENTS cell)
+    assert p["segments"] == [] and p["driver_segments"] == ["region"]
     assert p["drivers"] == ["rating_app", "gap_delivery"] and p["olist_sources"] == ""
     cfg = _cfg(tmp_path, language="pt", n_topics=8, segments=["plan"], topic_drivers=False)
     p = notebook_parameters(cfg, "15_voice", "/r")
