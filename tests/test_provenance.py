@@ -22,7 +22,7 @@ def test_input_files_expand_globs_of_a_sources_yaml_once_each(tmp_path):
     (tmp_path / "sources.yaml").write_text(yaml.safe_dump(
         {"sources": {"a": {"path": "part-*.csv"}, "b": {"path": "part-1.csv"}}}))
     (tmp_path / "run.yaml").write_text(yaml.safe_dump(
-        {"ingest": {"sources": "sources.yaml"}, "drivers": {"drivers": ["x"]}}))
+        {"ingest": {"sources": "sources.yaml"}, "drivers": {"outcome": "y", "drivers": ["x"]}}))
     files = provenance.input_files(load_config(tmp_path / "run.yaml"), [])
     assert [f.name for f in files] == ["run.yaml", "sources.yaml", "part-1.csv", "part-2.csv"]
 
