@@ -117,6 +117,12 @@ def test_airflow_command_runs_and_maps_exit_codes(busy_params, tmp_path):
         assert out.returncode == expected
 
 
+def test_airflow_dag_is_valid_python_everywhere():
+    source = (DEPLOY / "airflow" / "cxkit_dag.py").read_text()
+    compile(source, "cxkit_dag.py", "exec")
+    assert 'dag_id="cxkit_run"' in source and "max_active_runs=1" in source
+
+
 def test_airflow_dag_imports_when_airflow_is_installed(monkeypatch):
     pytest.importorskip("airflow", reason="the optional `airflow` extra is not installed")
     monkeypatch.setenv("CXKIT_HOME", str(PROJECT_ROOT))
