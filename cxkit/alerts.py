@@ -290,8 +290,13 @@ def _post_webhook(ch: WebhookChannel, alerts: pd.DataFrame, run_id: str) -> None
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"webhook URL {url!r} is not http(s); set channels.webhook.url or "
                          f"the variable named by url_env")
-    body = json.dumps({"run_id": run_id, "alerts": alerts.to_dict(orient="records")},
-                      default=str).encode("utf-8")
+    # "text" is what chat incoming webhooks (Slack, Mattermost, Teams) display
+    text = (f"cxkit run {run_id}: {len(alerts)} alert(s)\n"
+            + "\n".join(f"- [{a.rule}] {a.message} (owner: {a.owner})"
+                        for a in alerts.head(20).itertuples(index=False))
+            + (f"\n... and {len(alerts) - 20} more in alerts.csv" if len(alerts) > 20 else ""))
+    body = json.dumps({"text": text, "run_id": run_id,
+                       "alerts": alerts.to_dict(orient="records")}, default=str).encode("utf-8")
     req = urllib.request.Request(url, data=body, method="POST",
                                  headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=ch.timeout_s) as resp:  # noqa: S310 - http(s) checked

@@ -35,9 +35,9 @@ from cxkit import config
 from cxkit.config import ConfigError, RunConfig, load_config
 from cxkit.finish import error_info, finish_run, loud
 from cxkit.provenance import git_state, input_files, sha256  # noqa: F401 - re-exported
-from cxkit.runs import (EXIT_FAILED, EXIT_USAGE, KERNEL_LOG,
-                        RunBusyError, RunStopped, clean_stale, describe_os_error,
-                        free_run_id, hold_lock, logged_kernel_manager, now_iso, run_paths,
+from cxkit.runs import (EXIT_FAILED, EXIT_USAGE, KERNEL_LOG, RunBusyError, RunStopped,
+                        clean_stale, describe_os_error, free_run_id, hold_lock,
+                        logged_kernel_manager, note_holder, now_iso, run_paths,
                         stop_on_signals, write_json)
 
 #: The notebooks of a run, in execution order (stems in ``notebooks/``).
@@ -291,6 +291,7 @@ def run(params_path: str | Path, run_id: str | None = None, *,
             clean_stale(out_dir, found_by=run_id or "(new run)", say=_say)
             if run_id is None:
                 run_id = free_run_id(out_dir)
+                note_holder(out_dir, run_id)
             else:
                 for taken in run_paths(out_dir, run_id):
                     if taken.exists():

@@ -89,14 +89,21 @@ def hold_lock(out_dir: Path, *, run_id: str | None = None, wait: bool = True,
         say(f"cxkit run: {out_dir} is in use by {who}; waiting for it to finish ...")
         lock.acquire(poll_interval=poll)
     try:
-        with contextlib.suppress(OSError):  # who holds it is a courtesy, not required
-            info_path.write_text(json.dumps({"run_id": run_id, "pid": os.getpid(),
-                                             "started_at": now_iso()}), encoding="utf-8")
+        note_holder(out_dir, run_id)
         yield lock_path
     finally:
         with contextlib.suppress(OSError):
             info_path.unlink()
         lock.release()
+
+
+def note_holder(out_dir: Path, run_id: str | None) -> None:
+    """Write who holds the lock (``.cxkit.lock.json``), for a waiting run's message; call
+    it again once the run id is known. A courtesy: a failed write is ignored."""
+    with contextlib.suppress(OSError):
+        (out_dir / f"{LOCK_NAME}.json").write_text(
+            json.dumps({"run_id": run_id, "pid": os.getpid(), "started_at": now_iso()}),
+            encoding="utf-8")
 
 
 def free_run_id(out_dir: Path, base: str | None = None) -> str:

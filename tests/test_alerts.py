@@ -216,6 +216,7 @@ def test_delivery_by_email_and_webhook_to_local_servers(tmp_path, smtp_server, h
     (post,) = bodies
     assert post["path"] == "/hook" and post["type"] == "application/json"
     assert post["json"]["run_id"] == "r9"
+    assert post["json"]["text"].startswith("cxkit run r9: 5 alert(s)\n- [nps_fell] nps in All")
     assert sorted({a["owner"] for a in post["json"]["alerts"]}) == ["acct", "cx"]
     assert len(post["json"]["alerts"]) == 5
     assert {(d["channel"], d["ok"]) for d in section["deliveries"]} == {("email", True),

@@ -135,3 +135,21 @@ def test_history_tells_a_running_run_from_a_stale_one(tmp_path):
     with runs.hold_lock(tmp_path, run_id="r4", say=lambda m: None):
         (running,) = runs.history(tmp_path).itertuples()
     assert running.status == "running" and running.reason == ""
+
+
+def test_the_holder_note_names_a_run_id_chosen_after_the_lock(tmp_path):
+    with runs.hold_lock(tmp_path, run_id=None, say=lambda m: None):
+        runs.note_holder(tmp_path, "20261126T030000Z-2")
+        errors = []
+
+        def second():
+            try:
+                with runs.hold_lock(tmp_path, wait=False):
+                    pass
+            except runs.RunBusyError as exc:
+                errors.append(str(exc))
+
+        t = threading.Thread(target=second)
+        t.start()
+        t.join()
+    assert "in use by run 20261126T030000Z-2 (pid" in errors[0]
