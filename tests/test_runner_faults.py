@@ -103,8 +103,10 @@ def test_signal_mid_run_ends_kernel_and_keeps_failed_folder(published, sig, grou
     assert not alive(kernel_pid), "the notebook's kernel outlived the stopped run"
 
 
-def test_concurrent_runs_wait_or_exit_2_and_never_overlap(published, capsys):
+def test_concurrent_runs_wait_or_exit_2_and_never_overlap(published, capsys, monkeypatch):
     params, reports = published
+    # the fixture's sources YAML is not a real ingestion; the data checks have their own tests
+    monkeypatch.setattr("cxkit.preflight.validate_run", lambda cfg: None)
     first = start_run(params, "holder", SLEEPS, sleep=2)
     wait_for(".holder.tmp/kernel.pid", reports)
     # --no-wait: exit 2 at once, naming the run that holds the folder
@@ -227,8 +229,9 @@ def test_full_filesystem_fails_cleanly_with_the_notebook_error(tmp_path, capsys)
         assert (out / "full.failed").is_dir() and not list(out.glob(".*.tmp"))
 
 
-def test_read_only_output_exits_2_with_one_line(tmp_path, capsys):
+def test_read_only_output_exits_2_with_one_line(tmp_path, capsys, monkeypatch):
     params = write_params(tmp_path / "p")
+    monkeypatch.setattr("cxkit.preflight.validate_run", lambda cfg: None)  # see above
     out = tmp_path / "ro"
     with tiny_fs(out, size="1m", read_only=True):
         params.write_text(params.read_text().replace("out_dir: reports", f"out_dir: {out}"))
