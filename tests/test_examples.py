@@ -38,7 +38,7 @@ def test_survey_only_shape_runs_and_skips_what_does_not_apply(tmp_path, capsys):
     manifest = json.loads((run / "manifest.json").read_text())
     status = {n["notebook"]: n["status"] for n in manifest["notebooks"]}
     assert status == {"30_revenue_impact": "skipped", "10_ingest_journeys": "succeeded",
-                      "20_driver_model": "succeeded"}
+                      "15_voice": "skipped", "20_driver_model": "succeeded"}
     skipped = [w["message"] for w in manifest["warnings"] if w["kind"] == "skipped"]
     assert any("30_revenue_impact: no value section" in m for m in skipped)
     assert any("journey analysis" in m and "no timed events" in m for m in skipped)

@@ -110,12 +110,13 @@ def test_real_smoke_run_reports_are_clean(tmp_path):
     from cxkit.runner import run
 
     cfg = yaml.safe_load((PARAMS_DIR / "smoke.yaml").read_text())
+    cfg["extends"] = str(PARAMS_DIR / cfg["extends"])  # smoke.yaml states only differences
     cfg["run"]["out_dir"] = str(tmp_path / "reports")
-    cfg["ingest"]["sources"] = str(PARAMS_DIR / "sources" / "sample.yaml")
     params = tmp_path / "smoke.yaml"
     params.write_text(yaml.safe_dump(cfg))
     assert run(params, run_id="clean") == 0
     for stem, title in (("10_ingest_journeys", "Customer journeys"),
+                        ("15_voice", "What customers say"),
                         ("20_driver_model", "What drives the score"),
                         ("30_revenue_impact", "Revenue impact")):
         html = (tmp_path / "reports" / "clean" / f"{stem}.html").read_text()
