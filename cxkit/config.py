@@ -74,6 +74,11 @@ class ValueSection(_Section):
     cutoff: str | None = None  # ISO date; None = the notebook picks the data's midpoint
     horizon_days: int = Field(180, gt=0)
     scenarios: list[Scenario] = Field(default_factory=list)
+    covariates: list[str] | None = None  # segment columns adjusted for; None = all others
+    initiatives: list[Path] = Field(default_factory=list)  # params/initiatives/*.yaml
+    currency: str = "EUR"  # label of revenue at risk (initiatives carry their own)
+    score_threshold: float | None = None  # quadrants: high score; None = 7 for NPS, else median
+    revenue_threshold: float | None = None  # quadrants: high revenue; None = median
 
 
 class OlistSection(_Section):
@@ -187,8 +192,10 @@ def load_config(path: str | Path) -> RunConfig:
     if "out_dir" in (raw.get("run") or {}):
         run = run.model_copy(update={"out_dir": _resolve(run.out_dir, base)})
     ingest = cfg.ingest.model_copy(update={"sources": _resolve(cfg.ingest.sources, base)})
+    value = cfg.value.model_copy(update={
+        "initiatives": [_resolve(p, base) for p in cfg.value.initiatives]})
     olist = cfg.olist
     if olist is not None:
         olist = olist.model_copy(update={"sources": _resolve(olist.sources, base)})
-    return cfg.model_copy(update={"run": run, "ingest": ingest, "olist": olist,
+    return cfg.model_copy(update={"run": run, "ingest": ingest, "value": value, "olist": olist,
                                   "source": path})

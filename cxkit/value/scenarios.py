@@ -143,9 +143,8 @@ def simulate_scenarios(driver_result, value_result, responses: pd.DataFrame,
         if s["driver"] not in latest.columns:
             raise KeyError(f"scenario '{s['name']}': driver '{s['driver']}' is not a column of "
                            f"responses (columns: {list(latest.columns)}).")
-    seg_col = value_result.config["segment"]
     score_col = value_result.config.get("score", "score")
-    seg_idx = value_result.segment_index(table[seg_col].to_numpy())
+    seg_idx = value_result.cell_index(table)
     scores = table[score_col].to_numpy(dtype=float)
 
     base_pred = np.asarray(driver_result.expected_outcome(latest, max_samples=max_samples),
