@@ -122,17 +122,25 @@ def apply_changes(latest, changes, mask: np.ndarray, ranges: dict,
 def _driver_delta(driver_result, base, values, changed_rows, drivers, n_draws):
     """delta_score (n_draws, n_unique) on distinct input rows + each changed row's position.
 
-    Rows are distinct by (segment columns, drivers before and after); for a gaussian driver
-    model the change is linear in the drivers, so unchanged drivers need not be compared.
+    Rows are distinct by (segment columns, every driver before, changed drivers after). For
+    a gaussian driver model the expected score is linear in the drivers, so the change
+    depends only on the segment and how far each changed driver moved: rows are then
+    distinct by (segment columns, moves), far fewer.
     """
     cfg = getattr(driver_result, "config", None)
     segs = [c for c in (getattr(cfg, "segments", None) or []) if c in base.columns]
     linear = getattr(cfg, "family", None) == "gaussian"
     all_drivers = [c for c in (getattr(cfg, "drivers", None) or []) if c in base.columns]
-    before = drivers if linear or not all_drivers else all_drivers
-    key = base.iloc[changed_rows][segs + before].reset_index(drop=True)
-    for drv in drivers:
-        key[f"new_{drv}"] = values[drv][changed_rows]
+    if linear:
+        key = base.iloc[changed_rows][segs].reset_index(drop=True)
+        for drv in drivers:
+            key[f"move_{drv}"] = (values[drv][changed_rows]
+                                  - base[drv].to_numpy(dtype=float)[changed_rows])
+    else:
+        before = all_drivers or drivers
+        key = base.iloc[changed_rows][segs + before].reset_index(drop=True)
+        for drv in drivers:
+            key[f"new_{drv}"] = values[drv][changed_rows]
     codes = key.groupby(list(key.columns), sort=False, dropna=False).ngroup().to_numpy()
     first = np.unique(codes, return_index=True)[1]
     rows = changed_rows[first]
@@ -188,19 +196,28 @@ def _kernel():
     return _KERNEL["f"]
 
 
+def _touched(table, changes, segs, name, ctx) -> np.ndarray:
+    """Customers a part of an initiative reaches: its target segments and, when all its
+    changes are score bands, only customers inside one of the bands."""
+    m = target_mask(table, [segs], name, ctx["columns"])
+    if changes and all(c.kind == "score_band" for c in changes):
+        s = ctx["score"]
+        m &= np.logical_or.reduce([(s >= c.score_band.band_from[0])
+                                   & (s <= c.score_band.band_from[1]) for c in changes])
+    return m
+
+
 def _effects(d, table, latest, ranges, driver_result, value_result, pair, ctx):
     """Per-draw revenue change, customers kept and mean score change of one initiative."""
     n = len(pair)
-    mask = target_mask(table, d["segments"], d["name"], ctx["columns"])
     flags = []
-    n_t = int(mask.sum())
-    if n_t == 0:
-        flags.append("targets no customer")
     score = ctx["score"]
+    mask = np.zeros(len(table), dtype=bool)
     band = np.zeros(len(table))
     values, drivers, clipped = {}, [], {}
     for changes, segs in d["parts"]:
-        part_mask = target_mask(table, [segs], d["name"], ctx["columns"])
+        part_mask = _touched(table, changes, segs, d["name"], ctx)
+        mask |= part_mask
         values, drv, clp = apply_changes(latest, changes, part_mask, ranges, values)
         drivers += [x for x in drv if x not in drivers]
         for k, v in clp.items():
@@ -210,6 +227,9 @@ def _effects(d, table, latest, ranges, driver_result, value_result, pair, ctx):
                 lo, hi = ch.score_band.band_from
                 inb = part_mask & (score >= lo) & (score <= hi)
                 band[inb] += ch.score_band.to - score[inb]
+    n_t = int(mask.sum())
+    if n_t == 0:
+        flags.insert(0, "targets no customer")
     flags += [f"clipped: {k} customers ({drv} kept in its observed range "
               f"{ranges[drv][0]:g} to {ranges[drv][1]:g})" for drv, k in clipped.items()]
     changed = band != 0
@@ -318,7 +338,9 @@ def evaluate_initiatives(definitions, driver_result, value_result, responses: pd
         if d["horizon_days"] != model_horizon:
             flags.append(f"revenue scaled from the value model's {model_horizon:g}-day "
                          f"horizon to {d['horizon_days']} days")
-        rows.append(_summary_row(d, table, rev, kept, dsat, n_t, flags, prob))
+        n_parts = [int(_touched(table, ch, segs, d["name"], ctx).sum()) for ch, segs in d["parts"]]
+        n_parts.append(n_t)  # a combination's own cost is per customer it reaches
+        rows.append(_summary_row(d, n_parts, rev, kept, dsat, n_t, flags, prob))
         draws.append(pd.DataFrame({"initiative": d["name"], "draw": np.arange(n),
                                    "revenue_change": rev, "customers_kept": kept,
                                    "delta_satisfaction": dsat}))
@@ -335,11 +357,10 @@ def evaluate_initiatives(definitions, driver_result, value_result, responses: pd
     return out, tidy
 
 
-def _summary_row(d, table, rev, kept, dsat, n_t, flags, prob) -> dict:
+def _summary_row(d, n_parts, rev, kept, dsat, n_t, flags, prob) -> dict:
     horizon = int(d["horizon_days"])
     cost = 0.0
-    for c, segs in d["costs"]:
-        n_c = int(target_mask(table, [segs], d["name"]).sum()) if segs else len(table)
+    for c, n_c in zip((c for c, _ in d["costs"]), n_parts):
         cost += c.total(n_c, horizon)
     first = d["costs"][0][0]
     net = rev - cost

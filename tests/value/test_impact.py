@@ -150,12 +150,14 @@ def test_score_band_and_combination(setup, stand_in_driver, value_result_factory
     band_score = np.where(basic & (score <= 6), 7.0, score)
     band_rev = 2 * (_ev(table, band_score)[1] - _ev(table, score)[1]).sum()  # 730 of 365 days
     assert r.loc["band", "revenue_change_mean"] == pytest.approx(band_rev, rel=1e-9)
-    assert r.loc["band", "n_targeted"] == basic.sum()
+    in_band = basic & (score <= 6)  # a score-band initiative reaches the band's customers
+    assert r.loc["band", "n_targeted"] == in_band.sum() and r.loc["band", "cost"] == in_band.sum()
     assert "scaled from the value model's 365-day horizon to 730 days" in r.loc["band", "flags"]
     # members target different plans, so the combination is exactly their sum here
     assert r.loc["both", "revenue_change_mean"] == pytest.approx(
         r.loc["band", "revenue_change_mean"] + r.loc["app", "revenue_change_mean"], rel=1e-9)
-    assert r.loc["both", "cost"] == basic.sum() + 5 and r.loc["both", "n_targeted"] == 40
+    assert r.loc["both", "cost"] == in_band.sum() + 5
+    assert r.loc["both", "n_targeted"] == in_band.sum() + (~basic).sum()
     assert r.loc["both", "kind"] == "combination"
     assert sorted(out["rank"]) == [1, 2, 3]
     assert out["net_value_mean"].is_monotonic_decreasing
