@@ -3,7 +3,8 @@
 Model (cell ``g`` = one combination of the segment columns, ``x = score - score_ref``,
 ``z = x / sd(score)``)::
 
-    retained_i    ~ Bernoulli(p_i),  logit p_i = alpha[pool_i] + sum_k alpha_k[level_ik] + b_std * z_i
+    retained_i    ~ Bernoulli(p_i)
+    logit p_i     = alpha[pool_i] + sum_k alpha_k[level_ik] + b_std * z_i
     log(spend_i)  ~ Normal(gamma[pool_i] + sum_k gamma_k[level_ik] + d_std * z_i, sigma)
                     (retained customers with spend > 0)
 

@@ -92,7 +92,8 @@ def revenue_at_risk(q: pd.DataFrame, value_result, *, segments: list[str], curre
 
     Examples
     --------
-    >>> revenue_at_risk(assign_quadrants(table), vr, segments=["plan"], currency="EUR")  # doctest: +SKIP
+    >>> q = assign_quadrants(table)  # doctest: +SKIP
+    >>> revenue_at_risk(q, vr, segments=["plan"], currency="EUR")  # doctest: +SKIP
     """
     model_h = float(value_result.config.get("horizon_days") or 365)
     horizon_days = int(horizon_days or model_h)

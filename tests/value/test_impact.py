@@ -133,6 +133,23 @@ def test_clipping_is_flagged_and_breaches_stay_non_negative(setup, stand_in_driv
     assert r.loc["app -10", "revenue_change_mean"] == pytest.approx(expect, rel=1e-9)
 
 
+def test_a_breach_count_never_goes_below_zero(setup, stand_in_driver, value_result_factory):
+    from cxkit.value.impact import apply_changes
+    from cxkit.value.initiatives import Change
+
+    latest, table = setup
+    latest = latest.assign(breach_support_ticket=np.tile([0.0, 1.0, 3.0, 0.0], 10))
+    mask = np.ones(len(latest), dtype=bool)
+    ranges = {"breach_support_ticket": (0.0, 3.0)}
+    values, drivers, clipped = apply_changes(
+        latest, [Change(driver="breach_support_ticket", by=-2)], mask, ranges)
+    assert values["breach_support_ticket"].min() == 0.0 and drivers == ["breach_support_ticket"]
+    assert clipped == {"breach_support_ticket": 30}  # the 0s and 1s would have gone negative
+    values, _, clipped = apply_changes(
+        latest, [Change(driver="breach_support_ticket", close_gap=1.0)], mask, ranges)
+    assert (values["breach_support_ticket"] == 0).all() and clipped == {}
+
+
 def test_score_band_and_combination(setup, stand_in_driver, value_result_factory):
     latest, table = setup
     vr = value_result_factory(PARAMS, n_draws=20)
@@ -207,7 +224,7 @@ def test_bad_targets_are_named(setup, stand_in_driver, value_result_factory):
 
 
 @pytest.mark.slow
-def test_true_effect_of_initiatives_lies_in_the_90_interval():
+def test_true_effect_of_initiatives_lies_in_the_90_interval(tmp_path):
     """Issue #10 point 5 on `cxkit simulate` data, real fits of both models.
 
     The truth is computed from the generative parameters in truth.json
@@ -230,10 +247,21 @@ def test_true_effect_of_initiatives_lies_in_the_90_interval():
     drv = fit_drivers(sim.analysis, outcome="nps", drivers=list(sim.truth["drivers"]),
                       segments=["region"], draws=500, tune=500, chains=2, seed=2,
                       gate="off", parametrization="non_centered", target_accept=0.9)
-    val = fit_value_model(table, segment="plan", draws=500, tune=500, chains=2, seed=2,
-                          gate="off")
+    val = fit_value_model(table, segment="plan", draws=1000, tune=1000, chains=2, seed=2,
+                          gate="raise")
+    # the value model recovers the generative retention and spend rules (within 3 sd)
+    assert val.config["covariates"] == ["region", "channel"]
+    pop = val.summary().query("segment.isna()").set_index("parameter")
+    truth = sim.truth
+    for name, true in [("mu_b", truth["retention"]["r_nps"]), ("mu_d", truth["spend"]["s_nps"]),
+                       ("sigma", truth["spend"]["sigma"])]:
+        assert abs(pop.loc[name, "mean"] - true) < 3 * pop.loc[name, "sd"], name
     out, _ = evaluate_initiatives(chosen, drv, val, sim.analysis, table, max_samples=1000,
                                   seed=2)
+    back = type(val).load(val.save(tmp_path / "value"))
+    cells = ["basic|North|web", "premium|South|app"]
+    np.testing.assert_allclose(back.expected_value([5.0, 9.0], cells),
+                               val.expected_value([5.0, 9.0], cells))
     out = out.set_index("initiative")
     for d in chosen:
         true_rev, true_kept = true_revenue_change(sim, table, d)

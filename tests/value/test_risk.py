@@ -113,10 +113,12 @@ def test_issues_in_words_worst_first():
                            "rating_app": [1.0, 5.0, 3.0],
                            "had_support_ticket": [1.0, 0.0, 0.0]})
     out = customer_issues(drv, latest, units={"delivery": "days"})
-    # customer 0: breach (-0.9 * (2 - 2/3) = -1.2), gap (-0.3 * 4 = -1.2)... ranked by size
+    # customer 0: breach -0.9 * (2 - 2/3) = -1.2, gap -0.3 * (6 - 2) = -1.2, app 0.4 * (1 - 3)
+    # = -0.8, support ticket -0.5 * (1 - 1/3) = -0.33: the three worst, in that order
     c0 = out.iloc[0].tolist()
     assert set(c0) == {"delivery 6.0 days late", "2 broken support ticket promises",
                        "rating app 1 (typical 3.0)"}
     assert c0[0] in ("delivery 6.0 days late", "2 broken support ticket promises")
-    # customer 1 has nothing that hurts more than typical except nothing: empty issues
+    assert c0[2] == "rating app 1 (typical 3.0)"
+    # customer 1 is better than typical on every measure: nothing to name
     assert out.iloc[1].tolist() == ["", "", ""]
