@@ -59,6 +59,8 @@ import numpy as np
 rng = np.random.default_rng(seed)
 
 # %%
+import warnings
+
 import pandas as pd
 
 from cxkit import value
@@ -89,9 +91,11 @@ table.head()
 # segment column enters as an adjustment, so the score's slope is not the segments' mix.
 
 # %%
-value_result = value.fit_value_model(table, segment=segment, covariates=COVARIATES,
-                                     draws=draws, tune=tune, chains=chains, seed=seed,
-                                     gate=GATE)
+with warnings.catch_warnings():  # separation is printed below in words, not as a warning
+    warnings.filterwarnings("ignore", message="value model: ", category=UserWarning)
+    value_result = value.fit_value_model(table, segment=segment, covariates=COVARIATES,
+                                         draws=draws, tune=tune, chains=chains, seed=seed,
+                                         gate=GATE)
 flag_failed_gate(RUN_DIR, value_result.diagnostics, model="value")
 for message in value_result.config["separation"]:
     record_warning(RUN_DIR, f"Value model: {message}", kind="separation")
