@@ -337,7 +337,8 @@ def evaluate_initiatives(definitions, driver_result, value_result, responses: pd
                                                value_result, pair, ctx)
         if d["horizon_days"] != model_horizon:
             flags.append(f"revenue scaled from the value model's {model_horizon:g}-day "
-                         f"horizon to {d['horizon_days']} days")
+                         f"horizon to {d['horizon_days']} days (customers kept: over "
+                         f"{model_horizon:g} days)")
         n_parts = [int(_touched(table, ch, segs, d["name"], ctx).sum()) for ch, segs in d["parts"]]
         n_parts.append(n_t)  # a combination's own cost is per customer it reaches
         rows.append(_summary_row(d, n_parts, rev, kept, dsat, n_t, flags, prob))
