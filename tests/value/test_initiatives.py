@@ -87,3 +87,17 @@ def test_shipped_initiative_files_load():
     assert files
     for f in files:
         assert load_initiatives([f])
+
+
+def test_run_yaml_lists_initiatives_relative_to_itself():
+    from cxkit.config import PARAMS_DIR, load_config
+    from cxkit.runner import notebook_parameters
+
+    cfg = load_config(PARAMS_DIR / "sample.yaml")
+    assert cfg.value.initiatives == [PARAMS_DIR / "initiatives" / "sample.yaml"]
+    assert cfg.value.currency == "EUR" and cfg.value.score_threshold is None
+    p = notebook_parameters(cfg, "30_revenue_impact", "/r")
+    assert p["initiatives"] == [str(PARAMS_DIR / "initiatives" / "sample.yaml")]
+    assert p["covariates"] == ["(all)"] and p["revenue_threshold"] is None
+    names = [d["name"] for d in load_initiatives(cfg.value.initiatives)]
+    assert "delivery and app together" in names
