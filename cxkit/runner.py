@@ -86,7 +86,7 @@ def notebook_parameters(cfg: RunConfig, notebook: str, run_dir: str | Path) -> d
                    "draws": d.draws, "tune": d.tune, "chains": d.chains,
                    "allow_failed_gate": d.allow_failed_gate,
                    "scenarios": [s.model_dump(mode="json") for s in v.scenarios],
-                   "covariates": v.covariates if v.covariates is not None else ["(all)"],
+                   "covariates": v.covariates,
                    "initiatives": [str(p) for p in v.initiatives], "currency": v.currency,
                    "score_threshold": v.score_threshold, "revenue_threshold": v.revenue_threshold}
     return params

@@ -26,14 +26,14 @@
 run_dir: str = ""  # results folder with ingest/ and models/drivers/; empty means reports/dev
 score: str = "nps"  # score column linking experience to value (the driver model's outcome)
 segment: str = "plan"  # segment column the value model pools over
-covariates: list = ["(all)"]  # other segment columns adjusted for; ["(all)"]: every other one, []: none
+covariates: list = None  # other segment columns the value model adjusts for; None: all of them, []: none
 cutoff: str = ""  # ISO date ending the observation period; empty picks the latest date leaving the horizon
 horizon_days: int = 180  # days after the cutoff in which retention and spend are measured
 scenarios: list = [{"driver": "rating_delivery", "delta": 1.0, "name": "delivery rating +1", "clip": [0, 10]}]  # single-driver what-ifs (dashboard slider)
 initiatives: list = []  # initiatives YAML files (absolute paths; the runner resolves them)
 currency: str = "EUR"  # currency label of revenue at risk
-score_threshold: "Optional[float]" = None  # quadrants: high score means at least this; None: 7 for NPS, else the median
-revenue_threshold: "Optional[float]" = None  # quadrants: high revenue means above this; None: the median
+score_threshold: float = None  # quadrants: high score means at least this; None: 7 for NPS, else the median
+revenue_threshold: float = None  # quadrants: high revenue means above this; None: the median
 sensitivity: bool = True  # refit the value model per specification for the sensitivity table
 draws: int = 1000  # posterior draws per chain
 tune: int = 1000  # tuning steps per chain
@@ -50,7 +50,6 @@ RUN_DIR = Path(run_dir) if run_dir else REPORTS_DIR / "dev"
 INGEST_DIR = RUN_DIR / "ingest"
 CUTOFF = cutoff or None
 GATE = "warn" if allow_failed_gate else "raise"
-COVARIATES = None if covariates == ["(all)"] else list(covariates)
 INITIATIVE_FILES = initiatives or [PARAMS_DIR / "initiatives" / "sample.yaml"]
 
 # %%
@@ -93,7 +92,7 @@ table.head()
 # %%
 with warnings.catch_warnings():  # separation is printed below in words, not as a warning
     warnings.filterwarnings("ignore", message="value model: ", category=UserWarning)
-    value_result = value.fit_value_model(table, segment=segment, covariates=COVARIATES,
+    value_result = value.fit_value_model(table, segment=segment, covariates=covariates,
                                          draws=draws, tune=tune, chains=chains, seed=seed,
                                          gate=GATE)
 flag_failed_gate(RUN_DIR, value_result.diagnostics, model="value")

@@ -98,6 +98,6 @@ def test_run_yaml_lists_initiatives_relative_to_itself():
     assert cfg.value.currency == "EUR" and cfg.value.score_threshold is None
     p = notebook_parameters(cfg, "30_revenue_impact", "/r")
     assert p["initiatives"] == [str(PARAMS_DIR / "initiatives" / "sample.yaml")]
-    assert p["covariates"] == ["(all)"] and p["revenue_threshold"] is None
+    assert p["covariates"] is None and p["revenue_threshold"] is None
     names = [d["name"] for d in load_initiatives(cfg.value.initiatives)]
     assert "delivery and app together" in names
