@@ -171,6 +171,11 @@ class ValueSection(_Section):
     horizon_days: int = Field(365, gt=0)
     scenarios: list[Scenario] = Field(default_factory=list)
     snapshot: SnapshotSection | None = None  # customer snapshot instead of events
+    covariates: list[str] | None = None  # segment columns adjusted for; None = all others
+    initiatives: list[Path] = Field(default_factory=list)  # params/initiatives/*.yaml
+    currency: str = "EUR"  # label of revenue at risk (initiatives carry their own)
+    score_threshold: float | None = None  # quadrants: high score; None = 7 for NPS, else median
+    revenue_threshold: float | None = None  # quadrants: high revenue; None = median
 
 
 class OlistSection(_Section):
@@ -311,8 +316,12 @@ def _resolve_paths(raw: dict, base: Path) -> dict:
         node = raw
         for part in loc[:-1]:
             node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict) and isinstance(node.get(loc[-1]), str):
-            node[loc[-1]] = str(_resolve(Path(node[loc[-1]]), base))
+        value = node.get(loc[-1]) if isinstance(node, dict) else None
+        if isinstance(value, str):
+            node[loc[-1]] = str(_resolve(Path(value), base))
+        elif isinstance(value, list):  # list[Path], e.g. value.initiatives
+            node[loc[-1]] = [str(_resolve(Path(v), base)) if isinstance(v, str) else v
+                             for v in value]
     return raw
 
 

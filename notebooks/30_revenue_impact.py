@@ -14,12 +14,13 @@
 # ---
 
 # %% [markdown]
-# # 30 · What is a better experience worth?
+# # 30 · What is a better experience worth, and who should we call?
 #
 # Links each customer's score before a cutoff to whether they stayed and what they spent
-# after it, fits a retention + spend model pooled by segment, and prices initiatives
-# ("cut delivery delay by a day") by pushing the driver model's predicted score change
-# through the value model, with 94% HDIs. Finally sorts customers into value quadrants.
+# after it, fits a retention + spend model adjusted for segment mix, prices the initiatives
+# of the run (cost, revenue change, net value, ROI, payback; money intervals are 90%), shows
+# how much the headline moves between reasonable model specifications, sorts customers into
+# value quadrants with the revenue at risk in each, and lists the active customers to call.
 
 # %% tags=["parameters"]
 run_dir: str = ""  # results folder with ingest/ and models/drivers/; empty means reports/dev
@@ -29,8 +30,14 @@ segment: str = ""  # customers column the value model pools over (value.segment,
 segments: list = []  # more customers columns carried into the value tables
 cutoff: str = None  # ISO date ending the observation period; None: latest leaving the horizon
 horizon_days: int = 365  # days after the cutoff in which retention and spend are measured
-scenarios: list = []  # initiatives: driver, delta, optional name and clip
+scenarios: list = []  # single-driver what-ifs (dashboard slider): driver, delta, name, clip
 snapshot: dict = None  # customer snapshot columns (value.snapshot); None: from events
+covariates: list = None  # other segment columns the value model adjusts for; None: all of them, []: none
+initiatives: list = []  # initiatives YAML files (absolute paths; the runner resolves them)
+currency: str = "EUR"  # currency label of revenue at risk
+score_threshold: float = None  # quadrants: high score means at least this; None: 7 for NPS, else the median
+revenue_threshold: float = None  # quadrants: high revenue means above this; None: the median
+sensitivity: bool = True  # refit the value model per specification for the sensitivity table
 draws: int = 1000  # posterior draws per chain
 tune: int = 1000  # tuning steps per chain
 chains: int = 4  # MCMC chains
@@ -54,19 +61,23 @@ import numpy as np
 rng = np.random.default_rng(seed)
 
 # %%
+import warnings
+
 import pandas as pd
+from IPython.display import Markdown, display
 
 from cxkit import value
 from cxkit.drivers import DriverResult
-from cxkit.publish import flag_failed_gate, model_dir, save_table
+from cxkit.publish import flag_failed_gate, model_dir, record_warning, save_table
 from cxkit.value.table import read_snapshot
 
 # %%
 events = pd.read_parquet(INGEST_DIR / "events.parquet")
 customers = pd.read_parquet(INGEST_DIR / "customers.parquet")
+gaps = pd.read_parquet(INGEST_DIR / "gaps.parquet", columns=["touchpoint", "unit"])
 driver_result = DriverResult.load(RUN_DIR / "models" / "drivers")
 # The rows the driver model was fitted on (after the run YAML's missing-value policies):
-# scenarios shift their drivers, so the value table keeps the customers among them.
+# initiatives shift their drivers, so the value table keeps the customers among them.
 responses = pd.read_parquet(RUN_DIR / "models" / "drivers" / "fitted_rows.parquet")
 
 # %% [markdown]
@@ -84,48 +95,114 @@ else:
     table = value.customer_value_table(events, responses, customers, score=SCORE,
                                        cutoff=cutoff, horizon_days=horizon_days,
                                        segments=SEGMENTS)
+SEGMENTS = [c for c in SEGMENTS if c in table.columns]
 display(pd.Series({k: str(v) for k, v in table.attrs.items()}, name="value")
         .rename_axis("customer value table").to_frame())
 table.head()
 
 # %% [markdown]
-# ## Value model: retention and spend on the score
+# ## Value model: retention and spend on the score, adjusted for segment mix
+# Each level of the pooling column has its own retention and spend level; every other
+# segment column enters as an adjustment, so the score's slope is not the segments' mix.
 
 # %%
-value_result = value.fit_value_model(table, segment=segment, draws=draws, tune=tune,
-                                     chains=chains, seed=seed, gate=GATE)
+with warnings.catch_warnings():  # separation is printed below in words, not as a warning
+    warnings.filterwarnings("ignore", message="value model: ", category=UserWarning)
+    value_result = value.fit_value_model(table, segment=segment, covariates=covariates,
+                                         draws=draws, tune=tune, chains=chains, seed=seed,
+                                         gate=GATE)
 flag_failed_gate(RUN_DIR, value_result.diagnostics, model="value")
+for message in value_result.config["separation"]:
+    record_warning(RUN_DIR, f"Value model: {message}", kind="separation")
 value_result.save(model_dir(RUN_DIR, "value"))
-value_result.summary()
+print("adjusted for:", value_result.config["covariates"] or "nothing")
+print("\n".join(value_result.config["separation"]) or "No score band has all-or-nothing retention.")
+value_result.summary().query("segment.isna()")
 
 # %%
-value.plot_retention_curve(value_result);
+value.plot_retention_curve(value_result, segments=value_result.segments[:6]);
 
 # %% [markdown]
-# ## Scenarios: what each initiative is worth
-# Revenue change over the horizon, summed over customers, with its 94% HDI.
+# ## Initiatives: cost, revenue, net value, ROI and payback
+# Per initiative over its horizon: customers kept and revenue change (driver-model draws
+# paired with value-model draws), net value after cost, ROI, P(ROI > 0), payback in months;
+# 90% intervals; ranked by expected net value.
+
+# %%
+definitions = value.load_initiatives(initiatives) if initiatives else []
+if definitions:
+    initiative_table, initiative_draws = value.evaluate_initiatives(
+        definitions, driver_result, value_result, responses, table, seed=seed)
+    save_table(initiative_table, RUN_DIR, "initiatives")
+    save_table(initiative_draws, RUN_DIR, "initiative_draws")
+    display(initiative_table[[
+        "rank", "initiative", "currency", "n_targeted", "cost", "revenue_change_mean",
+        "revenue_change_low", "revenue_change_high", "net_value_mean", "roi_mean",
+        "p_roi_positive", "payback_months_mean", "flags"]])
+    value.plot_initiatives(initiative_table)
+else:
+    display(Markdown("No initiatives are listed in the run YAML (`value.initiatives`): "
+                     "nothing to price. See params/initiatives/sample.yaml for the format."))
+
+# %% [markdown]
+# ## How much does the headline move with the model's specification?
+# The top initiative's revenue change with the value model pooled by each segment column,
+# adjusted for the others (first row: the model above) and unadjusted.
+
+# %%
+if definitions and sensitivity and len(SEGMENTS) > 1:
+    headline = next(d for d in definitions if d["name"] == initiative_table["initiative"].iloc[0])
+    sens = value.specification_sensitivity(
+        table, headline, segments=[segment, *[c for c in SEGMENTS if c != segment]],
+        driver_result=driver_result, responses=responses, draws=draws, tune=tune,
+        chains=chains, seed=seed)
+    save_table(sens, RUN_DIR, "value_sensitivity")
+    display(sens)
+
+# %% [markdown]
+# ## Scenarios: single-driver what-ifs (the dashboard's slider)
 
 # %%
 scenario_table, scenario_draws = value.simulate_scenarios(
     driver_result, value_result, responses, table, scenarios, seed=seed, return_draws=True)
 save_table(scenario_table, RUN_DIR, "scenarios")
-save_table(scenario_draws, RUN_DIR, "scenario_draws")  # the dashboard's what-if slider
+save_table(scenario_draws, RUN_DIR, "scenario_draws")
 scenario_table
 
-# %%
-value.plot_scenarios(scenario_table);
-
 # %% [markdown]
-# ## Value quadrants
+# ## Value quadrants and revenue at risk
 # Model (happy, valuable), Growth (happy, small), At-risk (unhappy, valuable), Dangling.
+# Revenue at risk = P(leave) x expected revenue if the customer stays, over active customers.
 
 # %%
-quadrants = value.assign_quadrants(table)
-save_table(quadrants, RUN_DIR, "quadrants")
-value.quadrant_summary(quadrants)
+quadrants = value.assign_quadrants(table, score_threshold=score_threshold,
+                                   revenue_threshold=revenue_threshold)
+print(f"High score: {SCORE} >= {quadrants.attrs['score_threshold']:g}; high revenue: "
+      f"revenue before the cutoff > {quadrants.attrs['revenue_threshold']:,.2f}.")
+save_table(value.quadrant_table(quadrants, SEGMENTS), RUN_DIR, "quadrants")
+risk = value.revenue_at_risk(quadrants, value_result, segments=SEGMENTS, currency=currency)
+save_table(risk, RUN_DIR, "revenue_at_risk")
+value.quadrant_summary(quadrants).merge(
+    risk.query("segment_var == '(all)'")[["quadrant", "customers", "revenue_at_risk_mean",
+                                          "revenue_at_risk_low", "revenue_at_risk_high"]],
+    on="quadrant", how="left")
 
 # %%
 value.plot_quadrants(quadrants);
+
+# %% [markdown]
+# ## Who to call: active at-risk customers and what hurt them most
+
+# %%
+latest = value.latest_responses(responses, table)
+units = gaps.drop_duplicates("touchpoint").set_index("touchpoint")["unit"].to_dict()
+issues = value.customer_issues(driver_result, latest, units=units)
+at_risk = value.at_risk_list(quadrants, value_result, segments=SEGMENTS, issues=issues)
+save_table(at_risk, RUN_DIR, "at_risk").with_suffix(".csv").write_text(
+    at_risk.to_csv(index=False), encoding="utf-8")
+print(f"{len(at_risk)} active customers in the At-risk quadrant; "
+      f"{int((~value.active_mask(quadrants)).sum())} customers who already left are not listed.")
+at_risk.head(10)
 
 # %% [markdown]
 # ## Versions

@@ -1,4 +1,4 @@
-"""Plots for the revenue-impact step: scenarios, quadrants, retention curve.
+"""Plots for the revenue-impact step: initiatives, scenarios, quadrants, retention curve.
 
 All are axes-level: ``plot_x(data, *, ax=None, **kwargs) -> Axes``; ``ax=None`` draws on the
 current axes. Extra keyword arguments go to the main matplotlib call.
@@ -49,6 +49,42 @@ def plot_scenarios(table: pd.DataFrame, *, ax=None, **kwargs):
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel("change in expected revenue (mean, 94% HDI)")
     ax.set_title("Initiatives ranked by revenue impact")
+    return ax
+
+
+def plot_initiatives(table: pd.DataFrame, *, ax=None, **kwargs):
+    """Net value per initiative (mean, 90% interval), best at the top, cost marked.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`cxkit.value.evaluate_initiatives` (``initiatives.parquet``).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> plot_initiatives(evaluate_initiatives(...)[0])  # doctest: +SKIP
+    """
+    ax = _axes(ax)
+    t = table.sort_values("rank", ascending=False)
+    y = np.arange(len(t))
+    mean = t["net_value_mean"].to_numpy()
+    err = np.vstack([mean - t["net_value_low"].to_numpy(), t["net_value_high"].to_numpy() - mean])
+    colors = np.where(t["net_value_low"].to_numpy() > 0, "#2a9d8f",
+                      np.where(mean >= 0, "#8ab17d", "#e76f51"))
+    ax.barh(y, mean, xerr=err, color=colors, capsize=3, **kwargs)
+    ax.scatter(-t["cost"].to_numpy(), y, marker="|", color="black", s=120, label="- cost")
+    ax.set_yticks(y, t["initiative"].tolist())
+    ax.axvline(0, color="black", lw=0.8)
+    cur = ", ".join(sorted(set(t["currency"].astype(str))))
+    days = ", ".join(str(d) for d in sorted(set(t["horizon_days"].astype(int))))
+    ax.set_xlabel(f"net value = revenue change - cost ({cur}, {days} days; mean, 90% interval)")
+    ax.set_title("Initiatives ranked by expected net value")
+    ax.legend(loc="lower right", fontsize="small")
     return ax
 
 

@@ -108,3 +108,4 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+

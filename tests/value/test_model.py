@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxkit.value.model import ValueResult, _build, build_value_model, default_score_ref
+from cxkit.value.model import _build, build_value_model, default_score_ref
 
 PARAMS = {"a": [0.5, 1.0], "b": [0.3, 0.2], "c": [5.0, 6.0], "d": [0.05, 0.1], "sigma": 0.3}
 
@@ -23,63 +23,73 @@ def _fake_table(n=300, seed=0, r_nps=0.25, s_nps=0.04):
     return t
 
 
-def _naive_logp_fn(table, score_ref=7.0):
-    """Per-customer log-likelihood (Bernoulli + Normal on log spend), for comparison."""
-    seg = pd.Categorical(table["plan"], categories=sorted(table["plan"].unique())).codes
+def _with_region(table, seed=5):
+    rng = np.random.default_rng(seed)
+    return table.assign(region=rng.choice(["N", "S", "E"], len(table)))
+
+
+def _naive_loglik(table, a, b, c, d, sigma, cells, score_ref=7.0):
+    """Per-customer log-likelihood (Bernoulli + Normal on log spend) at cell parameters."""
+    seg = pd.Categorical(table["plan"] + "|" + table["region"], categories=cells).codes
     x = table["score"].to_numpy() - score_ref
     ret = table["retained"].to_numpy()
     y_mask = ret & (table["revenue_post"].to_numpy() > 0)
     y = np.log(table["revenue_post"].to_numpy()[y_mask])
-
-    def loglik(a, b, c, d, sigma):
-        eta = a[seg] + b[seg] * x
-        ll = np.sum(ret * eta - np.log1p(np.exp(eta)))
-        mu = c[seg][y_mask] + d[seg][y_mask] * x[y_mask]
-        ll += np.sum(-np.log(sigma) - 0.5 * ((y - mu) / sigma) ** 2)
-        return ll
-
-    return loglik
+    eta = a[seg] + b[seg] * x
+    ll = np.sum(ret * eta - np.log1p(np.exp(eta)))
+    mu = c[seg][y_mask] + d[seg][y_mask] * x[y_mask]
+    return ll + np.sum(-np.log(sigma) - 0.5 * ((y - mu) / sigma) ** 2)
 
 
-def test_sufficient_statistics_match_per_customer_likelihood():
-    """logp differences between two points equal the per-customer likelihood's (+ prior)."""
-    table = _fake_table()
-    model, meta = _build(table, score="score", segment="plan", score_ref=None, priors=None,
-                         centered=(), hierarchical=True)
-    assert meta["n_retention_cells"] <= 22  # 2 plans x 11 scores, not 300 rows
-    loglik = _naive_logp_fn(table)
-    like = model.compile_fn(model.observedlogp, point_fn=True)
+@pytest.mark.parametrize("hierarchical", [False, True])
+def test_sufficient_statistics_match_per_customer_likelihood(hierarchical):
+    """logp differences between two points equal the per-customer likelihood's."""
+    table = _with_region(_fake_table())
+    model, meta = _build(table, score="score", segment="plan", hierarchical=hierarchical)
+    assert meta["segment_columns"] == ["plan", "region"] and len(meta["segments"]) == 6
+    assert meta["n_retention_cells"] <= 66  # 6 cells x 11 scores, not 300 rows
+    like = model.compile_fn(model.observedlogp, inputs=model.value_vars,
+                            on_unused_input="ignore", point_fn=True)
+    cell_fn = model.compile_fn(
+        model.replace_rvs_by_values([model[v] for v in ("a", "b", "c", "d", "sigma")]),
+        inputs=model.value_vars, on_unused_input="ignore", point_fn=True)
     rng = np.random.default_rng(1)
     vals = []
     for _ in range(2):
-        pt = model.initial_point()
-        for p in "abcd":
-            pt[f"mu_{p}"] = rng.normal(0, 0.3) + (5.5 if p == "c" else 0)
-            pt[f"tau_{p}_log__"] = np.log(0.2)
-            pt[f"z_{p}"] = rng.normal(size=2)
-        pt["sigma_log__"] = np.log(rng.uniform(0.2, 0.5))
-        par = {p: pt[f"mu_{p}"] + 0.2 * pt[f"z_{p}"] for p in "abcd"}
-        vals.append((float(like(pt)), loglik(**par, sigma=np.exp(pt["sigma_log__"]))))
+        pt = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in model.initial_point().items()}
+        a, b, c, d, sigma = cell_fn(pt)
+        sigma = float(sigma)
+        vals.append((float(like(pt)), _naive_loglik(table, a, b, c, d, sigma,
+                                                     meta["segments"])))
     (s1, n1), (s2, n2) = vals
     assert s1 - s2 == pytest.approx(n1 - n2, rel=1e-8, abs=1e-6)
     assert abs(n1 - n2) > 1  # the points really differ
 
 
-def test_default_form_is_segment_levels_with_shared_slopes():
-    model = build_value_model(_fake_table(), segment="plan")
+def test_default_form_levels_covariates_and_one_standardised_slope():
+    table = _with_region(_fake_table())
+    model, meta = _build(table, score="score", segment="plan")
     free = {v.name for v in model.free_RVs}
-    assert free == {"a", "c", "mu_b", "mu_d", "sigma"}
-    b = model["b"].eval({model["mu_b"]: np.array(0.3)})
-    d = model["d"].eval({model["mu_d"]: np.array(-0.1)})
-    assert b.tolist() == [0.3, 0.3] and d.tolist() == [-0.1, -0.1]  # one slope per plan
+    assert free == {"alpha", "gamma", "alpha_region", "gamma_region", "mu_b_std", "mu_d_std",
+                    "sigma"}
+    sd = meta["score_sd"]
+    assert sd == pytest.approx(table["score"].std(ddof=0))
+    b = model["b"].eval({model["mu_b_std"]: np.array(0.6)})
+    assert np.allclose(b, 0.6 / sd) and len(b) == 6  # one slope per score point, every cell
+    # covariates=[] pools by plan alone (the pre-#10 model)
+    m0, meta0 = _build(table, score="score", segment="plan", covariates=[])
+    assert meta0["segments"] == ["basic", "premium"] and "alpha_region" not in m0.named_vars
 
 
-def test_hierarchical_form_centres_intercepts():
-    table = _fake_table()
-    model, _ = _build(table, score="score", segment="plan", score_ref=None, priors=None,
-                      hierarchical=True)
+def test_hierarchical_form_pools_levels_and_slopes():
+    model, _ = _build(_fake_table(), score="score", segment="plan", hierarchical=True)
     free = {v.name for v in model.free_RVs}
-    assert {"a", "c", "z_b", "z_d"} <= free and "z_a" not in free and "b" not in free
+    assert {"alpha", "gamma", "z_b", "z_d", "tau_a", "tau_b"} <= free and "b" not in free
+
+
+def test_unknown_prior_is_refused():
+    with pytest.raises(KeyError, match="unknown prior"):
+        build_value_model(_fake_table(), segment="plan", priors={"mu_x_sigma": 1})
 
 
 def test_too_few_retained_refuses_with_reason():
@@ -106,37 +116,6 @@ def test_default_score_ref():
     assert default_score_ref(t) == 7.0
 
 
-def test_expected_value_formula(value_result_factory):
-    vr = value_result_factory(PARAMS, n_draws=10)
-    ev = vr.expected_value([9.0, 4.0], ["pro", "basic"])
-    assert ev.shape == (10, 2)
-    p_pro = 1 / (1 + np.exp(-(1.0 + 0.2 * 2)))
-    p_basic = 1 / (1 + np.exp(-(0.5 - 0.3 * 3)))
-    assert ev[0, 0] == pytest.approx(p_pro * np.exp(6.0 + 0.1 * 2 + 0.045))
-    assert ev[0, 1] == pytest.approx(p_basic * np.exp(5.0 - 0.05 * 3 + 0.045))
-    with pytest.raises(KeyError, match=r"\['gold'\] were not in the fitted data"):
-        vr.expected_value([9.0], ["gold"])
-
-
-def test_save_load_round_trip(tmp_path, value_result_factory):
-    vr = value_result_factory(PARAMS, noise=0.1, n_draws=40)
-    vr.diagnostics = {"passed": True, "max_r_hat": np.float64(1.002)}
-    out = vr.save(tmp_path / "value")
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "idata.nc",
-                                                     "summary.parquet"]
-    back = ValueResult.load(out)
-    assert back.config == vr.config
-    assert back.diagnostics == {"passed": True, "max_r_hat": 1.002}
-    np.testing.assert_allclose(back.expected_value([3.0, 8.0], ["basic", "pro"]),
-                               vr.expected_value([3.0, 8.0], ["basic", "pro"]))
-    s = pd.read_parquet(out / "summary.parquet")
-    assert set(s["parameter"]) >= {"a", "b", "c", "d", "sigma"}
-    assert s.query("parameter == 'c' and segment == 'pro'")["mean"].iloc[0] == pytest.approx(
-        6.0, abs=0.05)
-    with pytest.raises(FileNotFoundError, match="no saved value model"):
-        ValueResult.load(tmp_path / "nothing")
-
-
 @pytest.mark.slow
 def test_gate_trips_on_a_deliberately_bad_fit(monkeypatch):
     import nutpie
@@ -159,46 +138,68 @@ def test_gate_trips_on_a_deliberately_bad_fit(monkeypatch):
     assert res.idata.posterior.sizes["draw"] == 20
     assert len(compiled) == 1
 
-def _simulated_table(seed=1, n_customers=2000):
-    """Value table from the simulator: renewals are the post-cutoff revenue events."""
-    from cxkit.simulate import simulate
-    from cxkit.value.table import customer_value_table
-
-    sim = simulate(seed=seed, n_customers=n_customers)
-    ren = sim.tables["renewals"]
-    events = pd.DataFrame({
-        "customer_id": ren["customer_id"],
-        "event_ts": pd.to_datetime(ren["renewal_at"], utc=True, format="ISO8601"),
-        "value": pd.to_numeric(ren["contract_value"]),
-    })
-    table = customer_value_table(events, sim.analysis, sim.tables["customers"], score="nps",
-                                 cutoff=sim.truth["cutoff"],
-                                 horizon_days=sim.truth["horizon_days"])
-    return table, sim.truth
+def _mix_confounded(n=1500, seed=0, s_nps=0.04, r_nps=0.2):
+    """Plan sets spend and retention and premium customers score higher; regions differ in
+    their plan mix. A model pooled by region alone credits the score with the plan's spend."""
+    rng = np.random.default_rng(seed)
+    region = rng.choice(["N", "S", "E"], n)
+    p_premium = np.select([region == "N", region == "S"], [0.6, 0.3], 0.1)
+    plan = np.where(rng.random(n) < p_premium, "premium", "basic")
+    prem = plan == "premium"
+    score = np.clip(np.round(np.where(prem, 8.0, 5.0) + 1.8 * rng.normal(size=n)), 0, 10)
+    x = score - 7
+    retained = rng.random(n) < 1 / (1 + np.exp(-(0.3 + 1.0 * prem + r_nps * x)))
+    spend = np.exp(5.0 + 1.2 * prem + s_nps * x + 0.3 * rng.normal(size=n))
+    t = pd.DataFrame({"customer_id": np.arange(n), "region": region, "plan": plan,
+                      "score": score, "retained": retained,
+                      "revenue_post": np.where(retained, spend, 0.0)})
+    t.attrs.update({"score_name": "nps", "segments": ["region", "plan"]})
+    return t
 
 
 @pytest.mark.slow
-def test_recovers_simulated_retention_and_spend_effects(tmp_path):
+def test_segment_mix_no_longer_moves_the_estimate_with_the_pooling_column():
+    """Issue #10 point 3: adjusted for every segment column, the spend and retention slopes
+    agree whichever column is pooled, and cover the truth; pooled by region alone (no
+    adjustment) the spend slope soaks up the plan mix and misses it."""
     from cxkit.value.model import fit_value_model
 
-    table, truth = _simulated_table()
-    assert table.attrs["n_retained"] > 1000
-    res = fit_value_model(table, segment="plan", draws=1000, tune=1000, chains=2, seed=2,
-                          gate="warn")
-    s = res.summary()
-    pop = s[s["segment"].isna()].set_index("parameter")
-    for name, true in [("mu_b", truth["retention"]["r_nps"]), ("mu_d", truth["spend"]["s_nps"]),
-                       ("sigma", truth["spend"]["sigma"])]:
-        # within 3 posterior sd: a 94% HDI per parameter would miss one of three ~17% of
-        # the time under a correct model; 3 sd misses ~0.3% each
-        z = (pop.loc[name, "mean"] - true) / pop.loc[name, "sd"]
-        assert abs(z) < 3, (name, pop.loc[name, "mean"], pop.loc[name, "sd"], true)
-    c = s[s["parameter"] == "c"].set_index("segment")
-    for plan, true in truth["spend"]["s0"].items():
-        assert abs(c.loc[plan, "mean"] - true) < 0.05, plan
-    # retention rises with NPS for every plan
-    assert (s[s["parameter"] == "b"]["hdi_low"] > 0).all()
-    back = type(res).load(res.save(tmp_path / "value"))
-    np.testing.assert_allclose(back.expected_value([5.0, 9.0], ["basic", "premium"]),
-                               res.expected_value([5.0, 9.0], ["basic", "premium"]))
-    assert back.config["score_ref"] == 7.0 and back.config["n_retained"] > 1000
+    t = _mix_confounded()
+    kw = {"draws": 1000, "tune": 1000, "chains": 2, "seed": 3, "gate": "raise"}
+    by_region = fit_value_model(t, segment="region", **kw).summary().set_index("parameter")
+    by_plan = fit_value_model(t, segment="plan", **kw).summary().set_index("parameter")
+    naive = fit_value_model(t, segment="region", covariates=[], **kw).summary()
+    naive = naive.set_index("parameter")
+    for name, true in (("mu_d", 0.04), ("mu_b", 0.2)):
+        a, b = by_region.loc[name], by_plan.loc[name]
+        assert a["hdi_low"] < true < a["hdi_high"] and b["hdi_low"] < true < b["hdi_high"]
+        # the two specifications differ by far less than either interval's half-width
+        assert abs(a["mean"] - b["mean"]) < 0.5 * min(a["hdi_high"] - a["hdi_low"],
+                                                      b["hdi_high"] - b["hdi_low"])
+    # without the adjustment the estimate depends on the pooling column (and is wrong)
+    assert naive.loc["mu_d", "hdi_low"] > 0.04 + 0.05
+    assert naive.loc["mu_d", "mean"] > 3 * by_region.loc["mu_d", "mean"]
+
+
+@pytest.mark.slow
+def test_all_or_nothing_retention_warns_stays_finite_and_is_gated():
+    """Issue #9 point 6: retention separated by score band -> a stated warning, finite
+    estimates through the standardised prior, and the convergence gate still runs."""
+    from cxkit.value.model import fit_value_model
+
+    rng = np.random.default_rng(0)
+    n = 300
+    t = pd.DataFrame({"customer_id": np.arange(n), "plan": rng.choice(["basic", "pro"], n),
+                      "score": rng.integers(0, 11, n).astype(float)})
+    t["retained"] = t["score"] >= 6  # everyone scoring 0-5 left, everyone 6-10 stayed
+    t["revenue_post"] = np.where(t["retained"], np.exp(5 + 0.3 * rng.normal(size=n)), 0.0)
+    t.attrs["score_name"] = "nps"
+    with pytest.warns(UserWarning, match=r"all customers: every customer with score <= 5 left "
+                      r"and every customer with score >= 6 stayed: complete separation"):
+        res = fit_value_model(t, segment="plan", draws=1000, tune=1000, chains=2, seed=1,
+                              gate="raise")
+    assert res.diagnostics["passed"] and res.diagnostics["divergences"] == 0
+    assert res.config["separation"] and res.diagnostics["separation"]
+    b_std = res.idata.posterior["mu_b_std"].to_numpy()
+    assert np.isfinite(b_std).all() and b_std.max() < 25  # bounded by the prior, not inf
+    assert 0 < b_std.mean() < 15

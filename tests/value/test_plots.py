@@ -41,3 +41,15 @@ def test_plot_retention_curve_one_line_per_segment(value_result_factory):
     basic = ax.lines[0].get_ydata()
     assert np.all(np.diff(basic) > 0)  # b > 0: retention rises with the score
     assert basic[-1] < 1 and basic[0] > 0
+
+
+def test_plot_initiatives_net_value_best_on_top():
+    from cxkit.value.plots import plot_initiatives
+
+    t = pd.DataFrame({"initiative": ["b", "a"], "rank": [2, 1], "net_value_mean": [-5.0, 20.0],
+                      "net_value_low": [-9.0, 4.0], "net_value_high": [1.0, 30.0],
+                      "cost": [10.0, 12.0], "currency": "EUR", "horizon_days": 365})
+    ax = plot_initiatives(t)
+    assert [p.get_width() for p in ax.patches] == [-5.0, 20.0]
+    assert [tl.get_text() for tl in ax.get_yticklabels()] == ["b", "a"]
+    assert "EUR, 365 days" in ax.get_xlabel() and "90% interval" in ax.get_xlabel()
