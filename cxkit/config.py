@@ -176,6 +176,7 @@ class ValueSection(_Section):
     currency: str = "EUR"  # label of revenue at risk (initiatives carry their own)
     score_threshold: float | None = None  # quadrants: high score; None = 7 for NPS, else median
     revenue_threshold: float | None = None  # quadrants: high revenue; None = median
+    sensitivity: bool = True  # refit the value model per specification (sensitivity table)
 
 
 class OlistSection(_Section):

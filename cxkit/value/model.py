@@ -47,7 +47,7 @@ import pandas as pd
 
 from cxkit.value.result import ValueResult, cell_labels
 from cxkit.value.separation import detect_separation
-from cxkit.value.table import MIN_RETAINED, SEGMENT_COLUMNS
+from cxkit.value.table import MIN_RETAINED
 
 DEFAULT_PRIORS = {
     "mu_a_sigma": 1.5,        # retention level (log-odds) of each pool level
@@ -82,7 +82,7 @@ def default_score_ref(table: pd.DataFrame, score: str = "score") -> float:
 
 def default_covariates(table: pd.DataFrame, segment: str) -> list[str]:
     """Segment columns other than ``segment`` with at least two levels and no gaps."""
-    cols = table.attrs.get("segments") or [c for c in SEGMENT_COLUMNS if c in table.columns]
+    cols = table.attrs.get("segments") or []  # set by customer_value_table / read_snapshot
     return [c for c in cols if c != segment and c in table.columns
             and table[c].notna().all() and table[c].nunique() > 1]
 
