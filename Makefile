@@ -35,6 +35,7 @@ sample: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py --repeat 3
 	$(BIN)/python benchmarks/drivers.py
+	$(BIN)/python benchmarks/dashboard.py
 
 venv: $(STAMP)
 

@@ -41,11 +41,11 @@ FLOOR = '''{"cells": [{"cell_type": "code", "execution_count": null, "metadata":
  "png = base64.b64decode('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==')\\n",
  "w.Image(value=png, format='png')"]}],
  "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
- "name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}'''
+ "name": "python3"}}, "nbformat": 4, "nbformat_minor": 4}'''
 
 #: dashboard -> (figure index that changes, action on the page)
 CHANGES = {
-    "journeys": (0, lambda p: p.get_by_label("Segment by").select_option("region")),
+    "journeys": (1, lambda p: p.get_by_role("button", name="touchpoint").click()),
     "drivers": (1, lambda p: p.get_by_label("Compare").select_option(index=2)),
     "initiatives": (0, lambda p: (p.get_by_label("One-off cost").fill("123456"),
                                   p.get_by_label("One-off cost").press("Enter"))),
@@ -61,9 +61,8 @@ def _free_port() -> int:
 
 def _start(folder: Path, run_dir: Path, preheat: bool, log: Path):
     port = _free_port()
-    cmd = voila_command(folder, port=port)
-    if preheat:
-        cmd += ["--preheat_kernel=True", "--pool_size=1"]
+    cmd = [a if a != "--Voila.log_level=WARN" else "--Voila.log_level=INFO"
+           for a in voila_command(folder, port=port, preheat=preheat)]
     proc = subprocess.Popen(cmd, env=voila_env(run_dir, TOKEN), stdout=open(log, "w"),
                             stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 90
@@ -75,6 +74,17 @@ def _start(folder: Path, run_dir: Path, preheat: bool, log: Path):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"voila did not start:\n{log.read_text()}")
             time.sleep(0.3)
+
+
+def _wait_refill(log: Path, name: str, timeout: float = 120) -> None:
+    """Wait until Voila logs that the pool of ``name`` is filled again after a view."""
+    used = log.read_text().count(f"for {name}.ipynb")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log.read_text()
+        if text.count(f"Kernel pool of {name}.ipynb is filled") >= used + 1:
+            return
+        time.sleep(0.5)
 
 
 def _first_figure(browser, url: str, index: int = 0):
@@ -105,8 +115,14 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--preheat", type=int, default=1, help="1: Voila kernel pool (default)")
     args = ap.parse_args(argv)
+    import signal
+
     from playwright.sync_api import sync_playwright
 
+    def on_term(signum, frame):  # stop Voila and its kernels on SIGTERM too
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
     tmp = Path(tempfile.mkdtemp(prefix="cxkit-bench-"))
     for nb in dashboards_dir().glob("*.ipynb"):
         shutil.copy(nb, tmp / nb.name)
@@ -115,8 +131,12 @@ def main(argv=None) -> int:
     load = os.getloadavg()
     results: dict[str, dict[str, list[float]]] = {}
     try:
-        if args.preheat:
-            time.sleep(20)  # let the pool fill before the first request
+        if args.preheat:  # let every pool fill before the first request
+            deadline = time.monotonic() + 300
+            while (log := (tmp / "voila.log").read_text()).count("Kernel pool of") < 5:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"the kernel pools did not fill in 300 s:\n{log}")
+                time.sleep(1)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM,
                                         args=["--headless", "--no-sandbox", "--disable-gpu"])
@@ -127,10 +147,14 @@ def main(argv=None) -> int:
                     r = results.setdefault(name, {"first": [], "change": []})
                     r["first"].append(first)
                     if name in CHANGES:
-                        r["change"].append(_change(page, name))
+                        try:
+                            r["change"].append(_change(page, name))
+                        except Exception as exc:  # noqa: BLE001 - say which page, go on
+                            print(f"{name}: widget change not seen ({exc})", flush=True)
+                            r["change"].append(float("nan"))
                     page.close()
-                    if args.preheat:
-                        time.sleep(6)  # the pool refills (fill_delay) before the next view
+                    if args.preheat:  # the pool of this page refills before the next view
+                        _wait_refill(tmp / "voila.log", name)
             browser.close()
     finally:
         stop_tree(proc, set(process_tree(proc.pid)))
