@@ -92,7 +92,11 @@ def _first_figure(browser, url: str, index: int = 0):
     t0 = time.perf_counter()
     page.goto(url, wait_until="commit", timeout=120_000)
     img = page.locator(".widget-image").nth(index)
-    img.wait_for(state="attached", timeout=120_000)
+    try:
+        img.wait_for(state="attached", timeout=120_000)
+    except Exception:
+        raise SystemExit(f"no figure on {url} after 120 s; the page says:\n"
+                         f"{page.inner_text('body')[:2000]}") from None
     page.wait_for_function("(el) => el.getAttribute('src')", arg=img.element_handle(),
                            timeout=120_000)
     return page, time.perf_counter() - t0
@@ -114,7 +118,24 @@ def main(argv=None) -> int:
     ap.add_argument("--run-dir", default=str(ROOT / "reports" / "latest"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--preheat", type=int, default=1, help="1: Voila kernel pool (default)")
+    ap.add_argument("--fixture", action="store_true",
+                    help="use the test fixture run (every table, 80 customers) instead")
     args = ap.parse_args(argv)
+    if args.fixture:
+        from tests.dashboards.conftest import make_reports
+
+        args.run_dir = str(make_reports(Path(tempfile.mkdtemp(prefix="cxkit-fx-")) / "r"))
+    from cxkit.dashboards import CustomersApp, DriversApp, InitiativesApp, JourneysApp
+    from cxkit.dashboards.run import load_run
+
+    pages = ["floor"]
+    for name, app in (("journeys", JourneysApp), ("drivers", DriversApp),
+                      ("initiatives", InitiativesApp), ("customers", CustomersApp)):
+        lacking = load_run(args.run_dir, app.required).problems
+        if lacking:
+            print(f"{name}: skipped, {lacking[0]}")
+        else:
+            pages.append(name)
     import signal
 
     from playwright.sync_api import sync_playwright
@@ -141,7 +162,7 @@ def main(argv=None) -> int:
             browser = p.chromium.launch(executable_path=CHROMIUM,
                                         args=["--headless", "--no-sandbox", "--disable-gpu"])
             for _ in range(args.rounds):
-                for name in ["floor", *CHANGES]:
+                for name in pages:
                     url = f"http://127.0.0.1:{port}/voila/render/{name}.ipynb?token={TOKEN}"
                     page, first = _first_figure(browser, url)
                     r = results.setdefault(name, {"first": [], "change": []})
