@@ -155,7 +155,7 @@ def report_problems(html_text: str) -> list[str]:
     outputs. Empty when the report is clean."""
     checks = {"traceback": r"Traceback \(most recent call last\)",
               "warning": r"\b\w*Warning:",
-              "stderr box": r"application/vnd\.jupyter\.stderr",
+              "stderr box": r"data-mime-type=\"application/vnd\.jupyter\.stderr\"",
               "error output": r"jp-OutputArea-output[^\"]*\"[^>]*data-mime-type=\"application/"
                               r"vnd\.jupyter\.error"}
     return [name for name, pattern in checks.items() if re.search(pattern, html_text)]
