@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py --repeat 3
 	$(BIN)/python benchmarks/drivers.py
 	$(BIN)/python benchmarks/voice.py
+	$(BIN)/python benchmarks/dashboard.py
 
 venv: $(STAMP)
 

@@ -41,11 +41,11 @@ FLOOR = '''{"cells": [{"cell_type": "code", "execution_count": null, "metadata":
  "png = base64.b64decode('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==')\\n",
  "w.Image(value=png, format='png')"]}],
  "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
- "name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}'''
+ "name": "python3"}}, "nbformat": 4, "nbformat_minor": 4}'''
 
 #: dashboard -> (figure index that changes, action on the page)
 CHANGES = {
-    "journeys": (0, lambda p: p.get_by_label("Segment by").select_option("region")),
+    "journeys": (1, lambda p: p.get_by_role("button", name="touchpoint").click()),
     "drivers": (1, lambda p: p.get_by_label("Compare").select_option(index=2)),
     "initiatives": (0, lambda p: (p.get_by_label("One-off cost").fill("123456"),
                                   p.get_by_label("One-off cost").press("Enter"))),
@@ -61,9 +61,8 @@ def _free_port() -> int:
 
 def _start(folder: Path, run_dir: Path, preheat: bool, log: Path):
     port = _free_port()
-    cmd = voila_command(folder, port=port)
-    if preheat:
-        cmd += ["--preheat_kernel=True", "--pool_size=1"]
+    cmd = [a if a != "--Voila.log_level=WARN" else "--Voila.log_level=INFO"
+           for a in voila_command(folder, port=port, preheat=preheat)]
     proc = subprocess.Popen(cmd, env=voila_env(run_dir, TOKEN), stdout=open(log, "w"),
                             stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 90
@@ -77,12 +76,27 @@ def _start(folder: Path, run_dir: Path, preheat: bool, log: Path):
             time.sleep(0.3)
 
 
+def _wait_refill(log: Path, name: str, timeout: float = 120) -> None:
+    """Wait until Voila logs that the pool of ``name`` is filled again after a view."""
+    used = log.read_text().count(f"for {name}.ipynb")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log.read_text()
+        if text.count(f"Kernel pool of {name}.ipynb is filled") >= used + 1:
+            return
+        time.sleep(0.5)
+
+
 def _first_figure(browser, url: str, index: int = 0):
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     t0 = time.perf_counter()
     page.goto(url, wait_until="commit", timeout=120_000)
     img = page.locator(".widget-image").nth(index)
-    img.wait_for(state="attached", timeout=120_000)
+    try:
+        img.wait_for(state="attached", timeout=120_000)
+    except Exception:
+        raise SystemExit(f"no figure on {url} after 120 s; the page says:\n"
+                         f"{page.inner_text('body')[:2000]}") from None
     page.wait_for_function("(el) => el.getAttribute('src')", arg=img.element_handle(),
                            timeout=120_000)
     return page, time.perf_counter() - t0
@@ -104,9 +118,32 @@ def main(argv=None) -> int:
     ap.add_argument("--run-dir", default=str(ROOT / "reports" / "latest"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--preheat", type=int, default=1, help="1: Voila kernel pool (default)")
+    ap.add_argument("--fixture", action="store_true",
+                    help="use the test fixture run (every table, 80 customers) instead")
     args = ap.parse_args(argv)
+    if args.fixture:
+        from tests.dashboards.conftest import make_reports
+
+        args.run_dir = str(make_reports(Path(tempfile.mkdtemp(prefix="cxkit-fx-")) / "r"))
+    from cxkit.dashboards import CustomersApp, DriversApp, InitiativesApp, JourneysApp
+    from cxkit.dashboards.run import load_run
+
+    pages = ["floor"]
+    for name, app in (("journeys", JourneysApp), ("drivers", DriversApp),
+                      ("initiatives", InitiativesApp), ("customers", CustomersApp)):
+        lacking = load_run(args.run_dir, app.required).problems
+        if lacking:
+            print(f"{name}: skipped, {lacking[0]}")
+        else:
+            pages.append(name)
+    import signal
+
     from playwright.sync_api import sync_playwright
 
+    def on_term(signum, frame):  # stop Voila and its kernels on SIGTERM too
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
     tmp = Path(tempfile.mkdtemp(prefix="cxkit-bench-"))
     for nb in dashboards_dir().glob("*.ipynb"):
         shutil.copy(nb, tmp / nb.name)
@@ -115,22 +152,30 @@ def main(argv=None) -> int:
     load = os.getloadavg()
     results: dict[str, dict[str, list[float]]] = {}
     try:
-        if args.preheat:
-            time.sleep(20)  # let the pool fill before the first request
+        if args.preheat:  # let every pool fill before the first request
+            deadline = time.monotonic() + 300
+            while (log := (tmp / "voila.log").read_text()).count("Kernel pool of") < 5:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"the kernel pools did not fill in 300 s:\n{log}")
+                time.sleep(1)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM,
                                         args=["--headless", "--no-sandbox", "--disable-gpu"])
             for _ in range(args.rounds):
-                for name in ["floor", *CHANGES]:
+                for name in pages:
                     url = f"http://127.0.0.1:{port}/voila/render/{name}.ipynb?token={TOKEN}"
                     page, first = _first_figure(browser, url)
                     r = results.setdefault(name, {"first": [], "change": []})
                     r["first"].append(first)
                     if name in CHANGES:
-                        r["change"].append(_change(page, name))
+                        try:
+                            r["change"].append(_change(page, name))
+                        except Exception as exc:  # noqa: BLE001 - say which page, go on
+                            print(f"{name}: widget change not seen ({exc})", flush=True)
+                            r["change"].append(float("nan"))
                     page.close()
-                    if args.preheat:
-                        time.sleep(6)  # the pool refills (fill_delay) before the next view
+                    if args.preheat:  # the pool of this page refills before the next view
+                        _wait_refill(tmp / "voila.log", name)
             browser.close()
     finally:
         stop_tree(proc, set(process_tree(proc.pid)))

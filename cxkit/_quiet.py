@@ -7,7 +7,10 @@ notebook, report and dashboard kernel gets them before PyMC, PyTensor or ArviZ l
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import logging
+import sys
 import warnings
 
 #: (category, message regex) of warnings that say nothing to a report reader.
@@ -30,9 +33,10 @@ WARNINGS: tuple[tuple[type[Warning], str], ...] = (
 LOG_RECORDS: tuple[tuple[str, str], ...] = (
     ("pymc", "Sampling: ["),                       # PyMC listing the variables it samples
     ("pymc.sampling.forward", "Sampling: ["),
-    ("arviz", "Shape validation failed"),          # one-chain smoke runs
-    ("arviz.data.base", "Shape validation failed"),
 )
+#: ArviZ logs through a ``Logger("arviz")`` made outside the logging registry, so its filter
+#: is added to that object once ArviZ is imported (one-chain smoke runs trigger it).
+ARVIZ_RECORDS = ("Shape validation failed",)
 
 
 class _DropPrefix(logging.Filter):
@@ -52,3 +56,35 @@ def silence_library_noise() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _DropPrefix) and f.prefix == prefix for f in logger.filters):
             logger.addFilter(_DropPrefix(prefix))
+    if "arviz" in sys.modules:
+        _filter_arviz(sys.modules["arviz"])
+    elif not any(isinstance(f, _AfterArvizImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterArvizImport())
+
+
+def _filter_arviz(module) -> None:
+    log = getattr(module, "_log", None)
+    if isinstance(log, logging.Logger):
+        for prefix in ARVIZ_RECORDS:
+            if not any(isinstance(f, _DropPrefix) and f.prefix == prefix for f in log.filters):
+                log.addFilter(_DropPrefix(prefix))
+
+
+class _AfterArvizImport(importlib.abc.MetaPathFinder):
+    """Filters ArviZ's own logger right after ``import arviz`` (no cost until then)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "arviz":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            _filter_arviz(module)
+
+        spec.loader.exec_module = exec_module
+        return spec

@@ -78,6 +78,52 @@ def _round_cell(match: re.Match) -> str:
     return f"<td>{x:.3g}</td>"
 
 
+_CELL = re.compile(r"<(t[hd])([^>]*)>(.*?)</t[hd]>", re.S)
+_ROW = re.compile(r"<tr[^>]*>.*?</tr>", re.S)
+
+
+def floor_table_html(text: str, min_n: int) -> str:
+    """Rows of pandas HTML tables whose count column (``n``, ``performance_n``,
+    ``customers``, ...) is below ``min_n``: every other number becomes "too few responses"
+    (the same rule as :func:`cxkit.privacy.apply_min_n`, applied to what a report shows).
+    """
+    from cxkit.privacy import COUNT_COLUMNS, TOO_FEW
+
+    def one(match: re.Match) -> str:
+        table = match.group(0)
+        head, sep, body = table.partition("<tbody>")
+        if not sep:
+            return table
+        header_rows = _ROW.findall(head)
+        if not header_rows:
+            return table
+        names = [re.sub(r"<[^>]+>", "", c[2]).strip() for c in _CELL.findall(header_rows[0])]
+        col = next((names.index(c) for c in COUNT_COLUMNS if c in names), None)
+        if col is None:
+            return table
+
+        def row(m: re.Match) -> str:
+            cells = _CELL.findall(m.group(0))
+            try:
+                n = float(re.sub(r"[^0-9.\-]", "", cells[col][2]))
+            except (IndexError, ValueError):
+                return m.group(0)
+            if n >= min_n:
+                return m.group(0)
+            out = []
+            for i, (tag, attrs, value) in enumerate(cells):
+                is_number = re.fullmatch(r"\s*-?[\d,]*\.?\d+(e-?\d+)?%?\s*", value) is not None
+                if tag == "td" and i != col and is_number:
+                    value = TOO_FEW
+                out.append(f"<{tag}{attrs}>{value}</{tag}>")
+            start = re.match(r"<tr[^>]*>", m.group(0)).group(0)
+            return start + "".join(out) + "</tr>"
+
+        return head + sep + _ROW.sub(row, body)
+
+    return _TABLE.sub(one, text)
+
+
 def tidy_table_html(text: str) -> str:
     """pandas HTML tables as people read them: a plain 0, 1, 2, ... index column removed,
     numbers with four or more decimals rounded (2 decimals, 3 significant digits under 1,
@@ -135,13 +181,17 @@ def notebook_to_html(notebook: str | Path, out: str | Path, *,
     import nbformat
     from nbconvert import HTMLExporter
 
+    from cxkit.privacy import min_n_of
+    from cxkit.summary import read_manifest
+
     notebook = Path(notebook)
     nb = nbformat.read(str(notebook), as_version=4)
+    min_n = min_n_of(read_manifest(notebook.parent))
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if "text/html" in data:
-                data["text/html"] = tidy_table_html(data["text/html"])
+                data["text/html"] = floor_table_html(tidy_table_html(data["text/html"]), min_n)
     # the notebook's own "# 10 · ..." heading gives way to the report's title
     title = REPORTS.get(notebook.stem, notebook.stem.replace("_", " "))
     if nb.cells and nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "):
@@ -170,10 +220,11 @@ def report_problems(html_text: str) -> list[str]:
     outputs. Empty when the report is clean."""
     checks = {"traceback": r"Traceback \(most recent call last\)",
               "warning": r"\b\w*Warning:",
-              "stderr box": r"application/vnd\.jupyter\.stderr",
+              "stderr box": r"data-mime-type=\"application/vnd\.jupyter\.stderr\"",
               "error output": r"jp-OutputArea-output[^\"]*\"[^>]*data-mime-type=\"application/"
                               r"vnd\.jupyter\.error"}
     return [name for name, pattern in checks.items() if re.search(pattern, html_text)]
 
 
-__all__ = ["notebook_to_html", "tidy_table_html", "report_problems", "REPORTS"]
+__all__ = ["notebook_to_html", "tidy_table_html", "floor_table_html", "report_problems",
+           "REPORTS"]

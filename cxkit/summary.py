@@ -215,8 +215,8 @@ def run_summary(run_dir: str | Path, *, min_n: int | None = None) -> list[str]:
         if "n" in rows and len(rows) and rows["n"].max() < min_n:
             out.append(f"**Top drivers**: too few responses (under {min_n}) to say.")
         elif len(rows):
-            gap_unit = _gap_unit(t.get("journey_gaps"))
-            top = [effect_sentence(r, outcome=outcome, family=family, gap_unit=gap_unit)
+            unit = gap_unit(t.get("journey_gaps"))
+            top = [effect_sentence(r, outcome=outcome, family=family, gap_unit=unit)
                    for _, r in rows.head(3).iterrows()]
             where = "all customers" if str(seg) == "All" else f"segment {seg}"
             out.append(f"**Top drivers** ({where}, by importance): " + " ".join(top))
@@ -273,7 +273,8 @@ def run_summary(run_dir: str | Path, *, min_n: int | None = None) -> list[str]:
     return out
 
 
-def _gap_unit(gaps: pd.DataFrame | None) -> str:
+def gap_unit(gaps: pd.DataFrame | None) -> str:
+    """The unit of delivery gaps in a journey_gaps table (else the first row's; "days")."""
     if gaps is None or "unit" not in gaps or not len(gaps):
         return "days"
     d = gaps[gaps["touchpoint"].astype(str).str.contains("deliver")]

@@ -27,3 +27,14 @@ def test_pymc_sampling_chatter_is_dropped(caplog):
         log.info("Sampling: [mu_beta_std]")
         log.info("Auto-assigning NUTS sampler...")
     assert [r.getMessage() for r in caplog.records] == ["Auto-assigning NUTS sampler..."]
+
+
+def test_arviz_shape_warning_dropped_after_import(capsys):
+    import subprocess
+    import sys
+
+    code = ("import cxkit, numpy as np, arviz as az; "
+            "az.rhat(np.random.default_rng(0).normal(size=(1, 100)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "Shape validation failed" not in out.stderr

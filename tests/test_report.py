@@ -123,3 +123,23 @@ def test_real_smoke_run_reports_are_clean(tmp_path):
         assert report_problems(html) == [], (stem, report_problems(html))
         assert title in html and "<strong>smoke</strong>" in html and "Top drivers" in html
         assert "{'" not in html  # no printed dict
+
+
+def test_report_tables_hide_estimates_of_small_groups(tmp_path):
+    import pandas as pd
+
+    from cxkit.report import floor_table_html
+
+    t = pd.DataFrame({"segment": ["North", "Tiny"], "n": [120, 12], "nps_mean": [25.5, 80.0],
+                      "label": ["ok", "ok"]})
+    html = floor_table_html(t.to_html(index=False), 30)
+    assert "25.5" in html and "80.0" not in html and html.count("too few responses") == 1
+    assert "<td>12</td>" in html and "<td>Tiny</td>" in html  # count and label stay
+    # in a whole report, with the run's floor (default 30)
+    run_dir = _run_with_notebooks(tmp_path)
+    nb = new_notebook(cells=[new_code_cell("t", outputs=[new_output(
+        "execute_result", data={"text/html": t.to_html(), "text/plain": ""},
+        execution_count=1)])])
+    nbformat.write(nb, str(run_dir / "20_driver_model.ipynb"))
+    out = notebook_to_html(run_dir / "20_driver_model.ipynb", tmp_path / "o.html").read_text()
+    assert "80.0" not in out.split("Summary")[-1] and "too few responses" in out

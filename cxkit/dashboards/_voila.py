@@ -1,4 +1,11 @@
-"""``python -m cxkit.dashboards._voila ARGS``: Voila with two routine log lines dropped.
+"""``python -m cxkit.dashboards._voila ARGS``: Voila with routine log lines dropped, and
+pre-heated kernels stamped active when handed to a page.
+
+A kernel that waited in Voila's pool is idle for as long as it waited; the moment Voila
+hands it to a page it leaves the pool, and Jupyter Server's culler would shut it down
+before the browser's websocket connects (it has no connection yet and has "been idle" for
+minutes). Stamping ``last_activity`` at hand-over gives the page the full
+``cull_idle_timeout`` to connect.
 
 Jupyter Server logs every culled kernel at WARNING ("Culling 'idle' kernel ..."): with the
 culling policy of :mod:`cxkit.dashboards.serve` that is one warning per page view, which
@@ -34,9 +41,35 @@ def main() -> int:
     # culler); tornado warns through "tornado.general"
     for name in ("Voila", "tornado.general"):
         logging.getLogger(name).addFilter(routine)
-    from voila.app import main as voila_main
+    import voila.app
 
-    return voila_main()
+    _stamp_handed_out_kernels(voila.app)
+    return voila.app.main()
+
+
+def _stamp_handed_out_kernels(app_module) -> None:
+    """Wrap Voila's kernel manager factory so a pre-heated kernel counts as active from the
+    moment a page gets it (see the module docstring)."""
+    from jupyter_server._tz import utcnow
+
+    original = app_module.voila_kernel_manager_factory
+
+    def factory(*args, **kwargs):
+        cls = original(*args, **kwargs)
+        if not hasattr(cls, "get_rendered_notebook"):  # no pool: nothing waits idle
+            return cls
+
+        class StampedKernelManager(cls):
+            async def get_rendered_notebook(self, *a, **k):
+                out = await super().get_rendered_notebook(*a, **k)
+                kernel = self._kernels.get(out[2])
+                if kernel is not None:
+                    kernel.last_activity = utcnow()
+                return out
+
+        return StampedKernelManager
+
+    app_module.voila_kernel_manager_factory = factory
 
 
 

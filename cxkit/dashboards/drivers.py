@@ -33,14 +33,14 @@ class DriversApp(Page):
                 "journey_gaps": ("touchpoint", "unit")}
 
     def build(self) -> list:
-        from cxkit.summary import _gap_unit, outcome_words
+        from cxkit.summary import gap_unit, outcome_words
 
         w = self._w
         table = self.tables["driver_importance"]
         params = self.manifest.get("parameters", {}).get("drivers", {}) or {}
         self.outcome = params.get("outcome", "nps")
         self.family = params.get("family", "gaussian")
-        self.gap_unit = _gap_unit(self.tables.get("journey_gaps"))
+        self.gap_unit = gap_unit(self.tables.get("journey_gaps"))
         what, unit = outcome_words(self.outcome, self.family)
         segments = list(dict.fromkeys(table.sort_values("segment")["segment"].astype(str)))
         if "All" in segments:
@@ -107,7 +107,6 @@ class DriversApp(Page):
                        + "</ol>")
 
     def update(self) -> None:
-        self.sentences = {}
         self._side(self.left.value, self.left_plot, self.left_words, "left")
         self._side(self.right.value, self.right_plot, self.right_words, "right")
         ip = self.tables.get("importance_performance")

@@ -60,7 +60,11 @@ class JourneysApp(Page):
             widget.observe(lambda _: self.update(), names="value")
         for widget in (self.level, self.steps):
             widget.observe(lambda _: self._update_sankey(), names="value")
+        self._sankey_png: dict[tuple, tuple] = {}
         self.update()
+        # the page is built before anyone asks (Voila's kernel pool): draw the other path
+        # level now, so the first toggle shows a ready picture
+        self._prepare_other_level()
         return [
             w.HBox([self.segment_var, self.segment_value]),
             w.HTML("<h3>Funnel</h3>" + note(
@@ -144,6 +148,16 @@ class JourneysApp(Page):
             kinds={"share_met": "pct", "share_met_low": "pct", "share_met_high": "pct"},
             min_n=self.min_n, n_col="n")
 
+    def _prepare_other_level(self) -> None:
+        shown = self.level.value
+        other = "touchpoint" if shown == "stage" else "stage"
+        with self.level.hold_trait_notifications():
+            self.level.value = other
+        self._update_sankey()
+        with self.level.hold_trait_notifications():
+            self.level.value = shown
+        self._update_sankey()
+
     def _update_sankey(self, events: pd.DataFrame | None = None) -> None:
         from cxkit.journeys import plot_sankey, sankey_links
 
@@ -151,6 +165,13 @@ class JourneysApp(Page):
         if events["customer_id"].nunique() < self.min_n:
             self.too_few(self.sankey_plot, "sankey", "customers in this segment")
             return
-        self.links = sankey_links(events, level=self.level.value, max_steps=self.steps.value)
-        self.show(self.sankey_plot, "sankey", lambda ax: plot_sankey(self.links, ax=ax, top=6),
-                  size=(9, 4.2))
+        key = (self.segment_var.value, self.segment_value.value, self.level.value,
+               self.steps.value)
+        if key not in self._sankey_png:
+            self.links = sankey_links(events, level=self.level.value,
+                                      max_steps=self.steps.value)
+            self.show(self.sankey_plot, "sankey",
+                      lambda ax: plot_sankey(self.links, ax=ax, top=6), size=(9, 4.2))
+            self._sankey_png[key] = (self.links, self.sankey_plot.value)
+        else:  # drawn before on this page: the same picture, at once
+            self.links, self.sankey_plot.value = self._sankey_png[key]

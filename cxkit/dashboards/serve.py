@@ -5,11 +5,14 @@ token authentication. The run folder reaches the notebooks through ``$CXKIT_RUN_
 by the server process, so nothing a browser sends can choose a path or run code (Voila
 forwards only widget ``comm`` messages from the browser to a kernel, never execute requests).
 
-Kernel policy (Jupyter Server's idle culling, applied by Voila's kernel manager): every page
-view starts one kernel; a kernel with **no open browser connection** that has been idle for
-``cull_idle_timeout`` seconds (default 60) is shut down, checked every ``cull_interval``
-seconds (default 10). A kernel whose tab is still open is kept (``cull_connected=False``),
-so the number of kernels is bounded by the open tabs plus the views of the last minute.
+Kernel policy: Voila keeps a pool of one pre-heated kernel per dashboard (``preheat_kernel``,
+``pool_size=1``: the notebook has already run when a page is asked for); each page view
+takes that kernel and the pool starts a new one. Jupyter Server's idle culling, applied by
+Voila's kernel manager, shuts down a kernel with **no open browser connection** that has
+been idle for ``cull_idle_timeout`` seconds (default 60), checked every ``cull_interval``
+seconds (default 10); pooled kernels are never culled, a kernel whose tab is still open is
+kept (``cull_connected=False``). So the server holds 4 pooled kernels + the open tabs' +
+those of views closed in the last minute.
 
 Shutdown: Voila runs in its own process group. SIGTERM or Ctrl-C to ``cxkit dashboard``
 asks Voila to stop (it shuts its kernels down), then kills whatever of that tree is still
@@ -92,7 +95,7 @@ def check_port(port: int, ip: str = "127.0.0.1") -> str | None:
 
 def voila_command(notebook_dir: str | Path, *, port: int, ip: str = "127.0.0.1",
                   allow_remote: bool = False, cull_idle_timeout: int = CULL_IDLE_TIMEOUT,
-                  cull_interval: int = CULL_INTERVAL) -> list[str]:
+                  cull_interval: int = CULL_INTERVAL, preheat: bool = True) -> list[str]:
     """The Voila command line ``serve`` runs (the token travels in the environment).
 
     ``--Voila.auto_token=True`` makes Voila require a token and read it from
@@ -116,7 +119,11 @@ def voila_command(notebook_dir: str | Path, *, port: int, ip: str = "127.0.0.1",
             # and no "running over TCP without encryption" warning per page view
             "--KernelManager.transport=ipc",
             # one line per request at INFO is noise; warnings and errors still show
-            "--Voila.log_level=WARN"]
+            "--Voila.log_level=WARN"] + (
+            # one kernel per dashboard runs the notebook before anyone asks, so a page view
+            # gets a finished page (first figure in ~1-3 s instead of a kernel start plus
+            # imports); Voila never culls pooled kernels and refills the pool after a view
+            ["--preheat_kernel=True", "--pool_size=1"] if preheat else [])
 
 
 def voila_env(run_dir: str | Path, token: str, base: dict[str, str] | None = None

@@ -206,7 +206,9 @@ def stage_funnel(events: pd.DataFrame, *, stages: Sequence[str] | None = None) -
                              "int64", "float64"])})
 
     # boolean customer x stage matrix: reached[c, s]; in the funnel = reached all so far
-    stage_code = pd.Categorical(ev["stage"].astype(str), categories=order).codes
+    # stages outside the funnel (side stages) get -1
+    stage_code = (ev["stage"].astype(str).map({st: i for i, st in enumerate(order)})
+                  .fillna(-1).to_numpy(dtype="int64"))
     in_funnel = stage_code >= 0
     cust_code, _ = pd.factorize(ev["customer_id"].to_numpy()[in_funnel])
     reached = np.zeros((cust_code.max() + 1 if len(cust_code) else 0, n_stages), dtype=bool)

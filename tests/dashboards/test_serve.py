@@ -49,7 +49,8 @@ def test_command_line_states_the_kernel_policy_and_template(run_dir):
                  "--MappingKernelManager.cull_interval=10",
                  "--MappingKernelManager.cull_connected=False",
                  "--KernelManager.transport=ipc", "--template=cxkit", "--Voila.port_retries=0",
-                 "--Voila.auto_token=True", "--Voila.log_level=WARN"):
+                 "--Voila.auto_token=True", "--Voila.log_level=WARN",
+                 "--preheat_kernel=True", "--pool_size=1"):
         assert flag in cmd
     assert not any("token=" in part.lower() and "auto" not in part.lower() for part in cmd)
     env = voila_env(run_dir, "secret", base={})
