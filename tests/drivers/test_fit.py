@@ -35,7 +35,8 @@ def test_result_layout_and_config(short_fit, small_gaussian):
 def test_summary_is_tidy_per_segment_and_driver(short_fit):
     table = short_fit.summary()
     assert list(table.columns) == ["segment", "driver", "mean", "sd", "hdi_3%", "hdi_97%",
-                                   "r_hat", "ess_bulk", "ess_tail"]
+                                   "r_hat", "ess_bulk", "ess_tail", "separation"]
+    assert (table["separation"] == "").all()  # gaussian: nothing to separate
     assert len(table) == 3 * 4
     assert (table["hdi_3%"] < table["mean"]).all() and (table["mean"] < table["hdi_97%"]).all()
     row = table.query("segment == 'S2' and driver == 'rating_app'").iloc[0]
@@ -99,7 +100,7 @@ def replay_short_fit(short_fit, monkeypatch):
                                  sample_stats=short_fit.idata.sample_stats.copy())
         return idata, {"sample_s": 0.0}
 
-    monkeypatch.setattr(fit_module, "_sample", fake_sample)
+    monkeypatch.setattr(fit_module, "sample_model", fake_sample)
 
 
 def test_gate_raise_and_warn_on_a_failing_fit(replay_short_fit, small_gaussian):
