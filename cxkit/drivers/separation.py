@@ -330,3 +330,28 @@ def separation_warning(table: pd.DataFrame, outcome: str) -> str:
                                      for s, d in zip(group["segment"], group["driver"]))))
         parts.append(f"{issue}: {where}")
     return "; ".join(parts) + " (details: result.separation)."
+
+
+def describe_separation(table: pd.DataFrame, outcome: str) -> str:
+    """The findings of :func:`detect_separation` as a short report in plain words (Markdown).
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"rating": [1, 2, 3, 4, 4, 5, 5]})
+    >>> print(describe_separation(detect_separation(X, [0, 0, 0, 0, 1, 1, 1]), "satisfied"))
+    ... # doctest: +ELLIPSIS
+    The data cannot pin down every effect:
+    ...
+    """
+    if table.empty:
+        return (f"Every driver effect on {outcome} is identified by the data: no segment has a "
+                "driver that splits the outcome perfectly, an outcome category nobody chose, "
+                "or a driver that does not vary.")
+    lines = ["The data cannot pin down every effect:", ""]
+    for row in table.itertuples(index=False):
+        where = f"**{row.segment}**" + (f", **{row.driver}**" if row.driver else "")
+        lines.append(f"- {where} ({row.issue}, {row.n:,} responses): {row.detail}.")
+    lines += ["", "These estimates are kept finite by the priors and by pooling with the other "
+              "segments; read them as 'large' (or 'unknown here') rather than as a measured "
+              "size, and do not rank drivers on them alone."]
+    return "\n".join(lines)

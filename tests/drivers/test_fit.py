@@ -114,6 +114,33 @@ def test_gate_raise_and_warn_on_a_failing_fit(replay_short_fit, small_gaussian):
     assert result.diagnostics["passed"] is False and result.config.gate == "warn"
 
 
+def test_failed_gate_error_carries_the_result_and_names_settings(replay_short_fit, small_gaussian):
+    data, _ = small_gaussian
+    with pytest.raises(ConvergenceError) as err:
+        fit_drivers(data, outcome="y", drivers=SMALL, segments="segment",
+                    parametrization="non_centered", draws=200, target_accept=0.8)
+    message = str(err.value)
+    assert "low ESS -> draws=400 (now 200)" in message
+    assert "the error's .result holds this one" in message
+    failed = err.value.result
+    assert isinstance(failed, DriverResult) and failed.diagnostics["passed"] is False
+    assert failed.summary().shape[0] == 3 * 4  # inspectable like any result
+
+
+def test_unsegmented_fit(small_gaussian):
+    data, truth = small_gaussian
+    result = fit_drivers(data, outcome="y", drivers=SMALL, segments=[], draws=200, tune=200,
+                         chains=2, gate="off", seed=3, progress=False)
+    assert result.config.segments == [] and result.config.segment_labels == ["All"]
+    table = result.summary()
+    assert table["segment"].tolist() == ["All"] * 4
+    np.testing.assert_allclose(result.idata.posterior["beta"].sel(segment="All").values,
+                               result.idata.posterior["mu_beta"].values)
+    assert result.expected_outcome(data.iloc[:5], max_samples=10).shape == (10, 5)
+    # The population effect of rating_product: segments' truths average about 0.6.
+    assert table.query("driver == 'rating_product'")["mean"].iloc[0] == pytest.approx(0.6, abs=0.2)
+
+
 def test_missing_drop_is_recorded_not_silent(replay_short_fit, small_gaussian):
     data, _ = small_gaussian
     data = data.copy()
@@ -198,3 +225,45 @@ def test_recovers_ordinal_effects(recovery):
     expected = result.expected_outcome(data, max_samples=200)
     assert expected.min() >= 0 and expected.max() <= 4
     assert expected.mean() == pytest.approx(data["y"].mean(), abs=0.1)
+
+
+# ---- survey shape (issue #9): 14 ratings, 6 crossed segments, one separated driver ------
+SURVEY = {"rating_product": 0.6, "rating_delivery": 0.45, "rating_app": 0.2, "rating_price": 0.35,
+          "rating_support": 0.3, "rating_returns": 0.1, "rating_packaging": 0.05,
+          "rating_website": 0.15, "rating_payment": 0.1, "rating_tracking": 0.25,
+          "rating_staff": 0.4, "rating_speed": 0.3, "rating_range": 0.2,
+          "rating_communication": 0.15}
+SEPARATED = {"segment": "S1|b", "driver": "rating_delivery"}
+
+
+def _survey_fit(family, recovery):
+    truth_table, assert_recovered = recovery
+    data, truth = simulate_responses(6000, n_segments=2, two_levels=True, drivers=SURVEY,
+                                     family=family, seed=21, separate=SEPARATED)
+    with pytest.warns(UserWarning, match=r"separated by rating_delivery in S1\|b"):
+        result = fit_drivers(data, outcome="y", drivers=list(SURVEY),
+                             segments=["segment", "subsegment"], family=family, seed=1,
+                             progress=False)
+    assert result.diagnostics["passed"], result.diagnostics["failures"]
+    table = truth_table(result, truth)
+    flagged = table[table["separation"] != ""]
+    assert flagged[["segment", "driver"]].values.tolist() == [["S1|b", "rating_delivery"]]
+    assert flagged["separation"].iloc[0] == "quasi-complete separation"
+    # Finite, and clearly positive: the data bound it from below only.
+    sep = flagged.iloc[0]
+    assert np.isfinite(sep["mean"]) and sep["hdi_3%"] > 0 and sep["mean"] < 10
+    assert_recovered(table[table["separation"] == ""], 0.1 * LOGISTIC_SD)
+    return result, data
+
+
+@pytest.mark.slow
+def test_recovers_bernoulli_survey_shape_with_a_separated_driver(recovery):
+    result, data = _survey_fit("bernoulli", recovery)
+    p = result.expected_outcome(data, max_samples=200)
+    assert p.mean() == pytest.approx(data["y"].mean(), abs=0.02)
+
+
+@pytest.mark.slow
+def test_recovers_ordinal_survey_shape_with_a_separated_driver(recovery):
+    result, data = _survey_fit("ordinal", recovery)
+    assert result.config.categories == [0, 1, 2, 3, 4]
