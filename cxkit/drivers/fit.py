@@ -169,7 +169,7 @@ class DriverResult:
         """Per row of an effect table: the issues found for its segment and driver."""
         found = self.separation
         if found.empty:
-            return pd.Series("", index=table.index, dtype=object)
+            return pd.Series([""] * len(table), index=table.index, dtype="str")
         # A segment-wide issue (driver "") applies to every driver of that segment.
         issues: dict[tuple[str, str], list[str]] = {}
         for seg, drv, issue in found[["segment", "driver", "issue"]].itertuples(index=False):
@@ -177,7 +177,7 @@ class DriverResult:
             for d in targets:
                 issues.setdefault((seg, d), []).append(issue)
         return pd.Series(["; ".join(issues.get((s, d), [])) for s, d in
-                          zip(table["segment"], table["driver"])], index=table.index, dtype=object)
+                          zip(table["segment"], table["driver"])], index=table.index, dtype="str")
 
     def segment_labels(self, data: pd.DataFrame) -> pd.Series:
         """Segment label of each row of ``data`` as used in the ``segment`` coordinate."""

@@ -39,26 +39,34 @@ Spread = Literal["shared", "per_driver"]
 # rows per model coefficient: then the data pin each segment's effects more tightly than
 # the between-segment spread, and the non-centred form turns into a narrow curved ridge
 # (simulated 20k rows x 10 drivers x 20 segments: non-centred R-hat 1.014, centred passed).
-# Bernoulli/ordinal rows carry less information each, so they need more.
-_CENTRED_ROWS_PER_COEF = {"gaussian": 50, "bernoulli": 400, "ordinal": 200}
-# Precision of the logit families' design and linear predictor (see likelihood.py).
-KERNEL_DTYPE = "float64"
+# Bernoulli/ordinal rows carry less information each, but a segment's effects are still
+# pinned far below the between-segment spread at a few thousand rows: with 6 segments of
+# ~3,300 rows and 14 drivers the non-centred form needed 178 gradients per draw (step size
+# 0.12, the depth-7 trees seen on real survey data) and the centred one 12.5 (step 0.42),
+# see benchmarks/README.md. Ordinal rows carry more information than yes/no ones.
+_CENTRED_ROWS_PER_COEF = {"gaussian": 50, "bernoulli": 60, "ordinal": 40}
+# Precision of the logit families' design and linear predictor (see likelihood.py): single
+# precision cut a 120k-cell bernoulli gradient from 5.5 to 4.2 ms of CPU; the sums stay
+# double, and the log-likelihood matches the row-level one to 1e-6 (tests/drivers/test_model).
+KERNEL_DTYPE = "float32"
 
 
 def choose_parametrization(prep: PreparedData, parametrization: Parametrization = "auto") -> str:
-    """Resolve ``"auto"`` to ``"centered"`` or ``"non_centered"`` (see module notes)."""
+    """Resolve ``"auto"`` to ``"centered"`` or ``"non_centered"`` for the segment effects.
+
+    Centred once the median segment has ``_CENTRED_ROWS_PER_COEF[family]`` rows per
+    coefficient. With two levels the level-1 effects are non-centred either way.
+    """
     if parametrization not in ("auto", "centered", "non_centered"):
         raise ValueError(
             f"parametrization must be 'auto', 'centered' or 'non_centered', got {parametrization!r}"
         )
     if parametrization != "auto":
         return parametrization
+    # With two levels only the cells follow this choice; the few level-1 groups stay
+    # non-centred (see _segment_effects): centring them too made the funnel that once
+    # needed 4x more rows here (two-level simulation, 500 rows per cell: R-hat 1.32).
     need = _CENTRED_ROWS_PER_COEF[prep.family] * (len(prep.drivers) + 1)
-    if prep.level1_labels is not None:
-        # Cells vary around their level-1 group by less than groups vary, so the data must
-        # be that much more informative before centring pays (two-level simulation with
-        # 500 rows per cell: centred R-hat 1.32, non-centred passed).
-        need *= 4
     return "centered" if np.median(prep.segment_counts) >= need else "non_centered"
 
 
@@ -114,8 +122,12 @@ def _segment_effects(prep, priors, mu_beta_std, spread, centered, scale):
     tau_dims = {"dims": "driver"} if spread == "per_driver" else {}
     tau_beta = priors["tau_beta"].create("tau_beta", **tau_dims)
     if prep.level1_labels is not None:
+        # Level-1 groups are few and see the data only through their cells, so their
+        # effects stay non-centred whatever the cells use: centred, the handful of groups
+        # and their spread made a funnel (16 divergences in 500 iterations, 2 x 3 crossed
+        # segments, 20k rows, see benchmarks/README.md).
         b1 = _hierarchical("beta_level1_std", mu_beta_std, tau_beta,
-                           ("level1", "driver"), centered)
+                           ("level1", "driver"), centered=False)
         tau_beta_2 = priors["tau_beta"].create("tau_beta_level2", **tau_dims)
         pm.Deterministic("beta_level1", b1 * scale, dims=("level1", "driver"))
         prior_mean, prior_sd = b1[prep.parent_idx], tau_beta_2
@@ -179,8 +191,7 @@ def add_deterministics(posterior, prep: PreparedData, parametrization: str):
     x_mean = xr.DataArray(prep.x_mean, dims="driver")
     new = {}
     if prep.level1_labels is not None:
-        b1 = post["beta_level1_std"] if centered else (
-            post["mu_beta_std"] + post["tau_beta"] * post["beta_level1_std_z"])
+        b1 = post["mu_beta_std"] + post["tau_beta"] * post["beta_level1_std_z"]
         b1 = b1.transpose("chain", "draw", "level1", "driver")
         parent = xr.DataArray(prep.parent_idx, dims="segment")
         b = post["beta_std"] if centered else (

@@ -267,3 +267,27 @@ def test_recovers_bernoulli_survey_shape_with_a_separated_driver(recovery):
 def test_recovers_ordinal_survey_shape_with_a_separated_driver(recovery):
     result, data = _survey_fit("ordinal", recovery)
     assert result.config.categories == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.slow
+def test_a_normal_fit_prints_no_library_warnings(tmp_path):
+    """What a user sees: a fresh process (ArviZ's once-a-day notice not yet shown: empty
+    cache), an import, a small bernoulli fit; nothing on stderr."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from cxkit.drivers import fit_drivers\n"
+        "from cxkit.simulate import simulate_responses\n"
+        "d, _ = simulate_responses(400, n_segments=2, family='bernoulli', seed=1,\n"
+        "                          drivers={'rating_app': 0.5, 'had_promo': 0.3})\n"
+        "fit_drivers(d, outcome='y', drivers=['rating_app', 'had_promo'], segments='segment',\n"
+        "            family='bernoulli', draws=100, tune=100, chains=2, gate='off')\n"
+        "print('done')\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "PYTHONWARNINGS": ""}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().endswith("done")
+    assert "Warning" not in run.stderr, run.stderr
