@@ -44,7 +44,7 @@ Spread = Literal["shared", "per_driver"]
 # ~3,300 rows and 14 drivers the non-centred form needed 178 gradients per draw (step size
 # 0.12, the depth-7 trees seen on real survey data) and the centred one 12.5 (step 0.42),
 # see benchmarks/README.md. Ordinal rows carry more information than yes/no ones.
-_CENTRED_ROWS_PER_COEF = {"gaussian": 50, "bernoulli": 60, "ordinal": 40}
+_CENTRED_ROWS_PER_COEF = {"gaussian": 50, "bernoulli": 30, "ordinal": 20}
 # Precision of the logit families' design and linear predictor (see likelihood.py): single
 # precision cut a 120k-cell bernoulli gradient from 5.5 to 4.2 ms of CPU; the sums stay
 # double, and the log-likelihood matches the row-level one to 1e-6 (tests/drivers/test_model).
