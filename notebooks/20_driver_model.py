@@ -119,7 +119,8 @@ from IPython.display import Markdown
 from cxkit.drivers.separation import describe_separation
 
 save_table(result.separation, RUN_DIR, "driver_separation")
-Markdown(describe_separation(result.separation, outcome))
+Markdown(describe_separation(result.separation, outcome) if family != "gaussian" else
+         "A score outcome (gaussian family) cannot be separated: nothing to report here.")
 
 # %% [markdown]
 # ## Driver importance
