@@ -19,11 +19,25 @@ own compile and initialisation count as sampling). Scaling a short naive run up 
 overstate it (early tuning has the longest trajectories), so the raw wall-time ratio is
 printed too: with the naive side doing fewer iterations it is a lower bound.
 
+3. Survey shape (issue #9): 120,000 respondents, 14 ratings 1-5, 6 segments from two
+   crossed levels, one driver separated (quasi-complete) in one segment, simulated with
+   ``cxkit.simulate.simulate_responses`` (truth kept). Bernoulli target <= 120 s, ordinal
+   (1-5 outcome) <= 180 s on 2 cores including compilation, passing the gate. Printed side
+   by side in the same run: the gaussian fit of the same shape, and per-segment
+   maximum-likelihood fits (statsmodels ``Logit`` / ``OrderedModel``) as the floor; plus
+   coverage of the true effects by the 94% HDIs (the separated one excluded), the
+   separation found against the truth, and each segment's top driver against the MLE's.
+
+Every figure comes with the load average and the process CPU time: on a shared machine
+wall time inflates, CPU time much less.
+
 Usage::
 
-    .venv/bin/python benchmarks/drivers.py                    # both parts, full size
+    .venv/bin/python benchmarks/drivers.py                    # scale + speedup, full size
     .venv/bin/python benchmarks/drivers.py --part scale
     .venv/bin/python benchmarks/drivers.py --part speedup --naive-draws 200 --naive-tune 200
+    .venv/bin/python benchmarks/drivers.py --part survey      # bernoulli, gaussian, MLE floor
+    .venv/bin/python benchmarks/drivers.py --part survey --family ordinal
 """
 
 from __future__ import annotations
@@ -134,9 +148,131 @@ def run_speedup(n: int, n_segments: int, seed: int, naive_draws: int, naive_tune
             "met": bool(naive_equiv / fast_s >= 10)}
 
 
+SURVEY_DRIVERS = {
+    "rating_product": 0.6, "rating_delivery": 0.45, "rating_app": 0.2, "rating_price": 0.35,
+    "rating_support": 0.3, "rating_returns": 0.1, "rating_packaging": 0.05,
+    "rating_website": 0.15, "rating_payment": 0.1, "rating_tracking": 0.25, "rating_staff": 0.4,
+    "rating_speed": 0.3, "rating_range": 0.2, "rating_communication": 0.15,
+}
+SURVEY_SEPARATED = {"segment": "S1|b", "driver": "rating_delivery"}
+SURVEY_SEGMENTS = ["segment", "subsegment"]
+SURVEY_TARGET_S = {"bernoulli": 120, "ordinal": 180}
+
+
+def survey_data(n: int, family: str, seed: int):
+    """The issue #9 shape: 2 x 3 crossed segments, 14 ratings, one separated driver."""
+    from cxkit.simulate import simulate_responses
+
+    separate = SURVEY_SEPARATED if family != "gaussian" else None
+    return simulate_responses(n, n_segments=2, two_levels=True, drivers=SURVEY_DRIVERS,
+                              family=family, seed=seed, separate=separate)
+
+
+def _load() -> str:
+    return " ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def _cpu_s() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(
+        resource.RUSAGE_SELF).ru_stime
+
+
+def mle_floor(df, family: str) -> dict:
+    """Per-segment maximum likelihood (statsmodels): time and coefficients per segment."""
+    import numpy as np
+    from statsmodels.discrete.discrete_model import Logit
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    drivers = list(SURVEY_DRIVERS)
+    t0, c0 = time.perf_counter(), _cpu_s()
+    coefs = {}
+    with warnings.catch_warnings():
+        # The separated segment has no finite MLE: statsmodels warns and stops at maxiter.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.filterwarnings("ignore", message=".*[Ss]eparation.*")
+        for (a, b), g in df.groupby(SURVEY_SEGMENTS):
+            x = g[drivers].to_numpy(float)
+            if family == "bernoulli":
+                exog = np.column_stack([np.ones(len(x)), x])
+                fit = Logit(g["y"].to_numpy(), exog).fit(disp=0, maxiter=100)
+                coefs[f"{a}|{b}"] = dict(zip(drivers, fit.params[1:]))
+            else:
+                fit = OrderedModel(g["y"].to_numpy(), x, distr="logit").fit(
+                    method="bfgs", disp=0, maxiter=500)
+                coefs[f"{a}|{b}"] = dict(zip(drivers, fit.params[:len(drivers)]))
+    return {"mle_s": round(time.perf_counter() - t0, 2), "mle_cpu_s": round(_cpu_s() - c0, 2),
+            "coefs": coefs}
+
+
+def run_survey(n: int, family: str, seed: int, chains: int | None, draws: int | None,
+               tune: int | None) -> dict:
+    import numpy as np
+
+    from cxkit.drivers import fit_drivers
+
+    kw = {k: v for k, v in {"chains": chains, "draws": draws, "tune": tune}.items() if v}
+    out = {"part": f"survey-{family}", "rows": n, "drivers": len(SURVEY_DRIVERS), "segments": 6,
+           "load_before": _load(), "settings": kw or "defaults"}
+    # Gaussian fit of the same shape (sufficient statistics: the fast case).
+    gdf, _ = survey_data(n, "gaussian", seed)
+    t0, c0 = time.perf_counter(), _cpu_s()
+    g = fit_drivers(gdf, outcome="y", drivers=list(SURVEY_DRIVERS), segments=SURVEY_SEGMENTS,
+                    gate="off", seed=seed, progress=False, **kw)
+    out["gaussian_s"] = round(time.perf_counter() - t0, 2)
+    out["gaussian_cpu_s"] = round(_cpu_s() - c0, 2)
+    out["gaussian_gate"] = g.diagnostics["passed"]
+
+    df, truth = survey_data(n, family, seed)
+    floor = mle_floor(df, family)
+    out.update({k: v for k, v in floor.items() if k != "coefs"})
+    t0, c0 = time.perf_counter(), _cpu_s()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the separation warning: checked below
+        r = fit_drivers(df, outcome="y", drivers=list(SURVEY_DRIVERS), segments=SURVEY_SEGMENTS,
+                        family=family, gate="off", seed=seed, progress=False, **kw)
+    fit_s = time.perf_counter() - t0
+    d = r.diagnostics
+    table = r.summary()
+    table["true"] = [truth["beta"][s][dr] for s, dr in zip(table["segment"], table["driver"])]
+    sep = {(x["segment"], x["driver"]) for x in truth["separated"]}
+    keep = [(s, dr) not in sep for s, dr in zip(table["segment"], table["driver"])]
+    covered = ((table["hdi_3%"] <= table["true"]) & (table["true"] <= table["hdi_97%"]))[keep]
+    top_model = table.loc[table.groupby("segment")["mean"].idxmax(), ["segment", "driver"]]
+    top_mle = {s: max(c, key=c.get) for s, c in floor["coefs"].items()}
+    agree = sum(top_mle[s] == dr for s, dr in top_model.itertuples(index=False))
+    found = {(x["segment"], x["driver"]) for x in d.get("separation", [])
+             if x["issue"].endswith("separation")}
+    out.update({
+        "fit_s": round(fit_s, 2), "fit_cpu_s": round(_cpu_s() - c0, 2),
+        "timings": {k: round(v, 2) for k, v in r.config.timings.items()},
+        "parametrization": r.config.parametrization, "n_cells": r.config.n_cells,
+        "gate_passed": d["passed"], "max_r_hat": round(d["max_r_hat"], 4),
+        "min_ess_bulk": round(d["min_ess_bulk"]), "min_ess_tail": round(d["min_ess_tail"]),
+        "divergences": d["divergences"], "min_bfmi": round(d["min_bfmi"], 3),
+        "coverage_94": round(float(covered.mean()), 3), "effects_checked": int(covered.size),
+        "separation_found": sorted(map(list, found)), "separation_true": sorted(map(list, sep)),
+        "top_driver_agrees_with_mle": f"{agree} of {len(top_model)}",
+        "ratio_to_gaussian": round(fit_s / out["gaussian_s"], 1),
+        "ratio_to_mle": round(fit_s / max(floor["mle_s"], 1e-9), 1),
+        "load_after": _load(), "target_s": SURVEY_TARGET_S[family],
+    })
+    out["met"] = bool(fit_s <= out["target_s"] and d["passed"] and found == sep)
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--part", choices=["scale", "speedup", "all"], default="all")
+    p.add_argument("--part", choices=["scale", "speedup", "all", "survey"], default="all")
+    p.add_argument("--family", choices=["bernoulli", "ordinal"], default="bernoulli",
+                   help="survey part: outcome family")
+    p.add_argument("--survey-rows", type=int, default=120_000)
+    p.add_argument("--chains", type=int, default=None, help="survey part: override the default")
+    p.add_argument("--draws", type=int, default=None, help="survey part: override the default")
+    p.add_argument("--tune", type=int, default=None, help="survey part: override the default")
     p.add_argument("--rows", type=int, default=1_000_000, help="rows for the scale part")
     p.add_argument("--speedup-rows", type=int, default=20_000)
     p.add_argument("--segments", type=int, default=20)
@@ -147,7 +283,6 @@ def main(argv=None) -> int:
                    help="default: pm.sample's own default (max(2, cores))")
     p.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = p.parse_args(argv)
-    warnings.filterwarnings("ignore", category=FutureWarning)
 
     print(f"# driver benchmark: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
           "(a shared machine inflates every time below)", flush=True)
@@ -168,6 +303,18 @@ def main(argv=None) -> int:
               f"equivalent for {r['fast_iterations']} iterations vs fast {r['fast_s']} s; "
               f"raw ratio {r['raw_ratio_lower_bound']}x with the naive side doing "
               f"{r['naive_iterations']} iterations; target >= 10x)", flush=True)
+    if args.part == "survey":
+        r = run_survey(args.survey_rows, args.family, args.seed, args.chains, args.draws, args.tune)
+        results.append(r)
+        print(json.dumps(r), flush=True)
+        print(f"survey {args.family}: {r['rows']:,} rows x {r['drivers']} ratings x 6 segments: "
+              f"fit {r['fit_s']} s (CPU {r['fit_cpu_s']} s; target <= {r['target_s']} s), gate "
+              f"{'passed' if r['gate_passed'] else 'FAILED'}; side by side: gaussian "
+              f"{r['gaussian_s']} s, per-segment MLE {r['mle_s']} s (x{r['ratio_to_mle']}); "
+              f"94% HDI coverage {r['coverage_94']:.0%}; separation found "
+              f"{r['separation_found']} (true {r['separation_true']}); top driver = MLE's in "
+              f"{r['top_driver_agrees_with_mle']} segments; load {r['load_before']} -> "
+              f"{r['load_after']}", flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))

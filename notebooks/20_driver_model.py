@@ -112,15 +112,37 @@ az.summary(prior, group="prior", var_names=["mu_beta"], kind="stats", hdi_prob=0
 # R-hat < 1.01, ESS > 400, no divergences, E-BFMI > 0.3; a failing fit stops the run.
 
 # %%
-result = cxd.fit_drivers(prep.data, outcome=outcome, drivers=prep.drivers,
-                         segments=prep.segments, family=family, draws=draws, tune=tune, chains=chains, seed=seed,
-                         parametrization=parametrization, target_accept=target_accept,
-                         gate=GATE)
+try:
+    result = cxd.fit_drivers(prep.data, outcome=outcome, drivers=prep.drivers,
+                             segments=prep.segments, family=family, draws=draws, tune=tune,
+                             chains=chains, seed=seed, parametrization=parametrization,
+                             target_accept=target_accept, gate=GATE)
+except cxd.ConvergenceError as err:
+    # Keep the failed fit for inspection: the runner files this run under <run_id>.failed/.
+    err.result.save(model_dir(RUN_DIR, "drivers"))
+    raise
 flag_failed_gate(RUN_DIR, result.diagnostics, model="drivers")
 result.save(model_dir(RUN_DIR, "drivers"))
 prep.data.to_parquet(model_dir(RUN_DIR, "drivers") / "fitted_rows.parquet")  # notebook 30
-pd.Series({k: v for k, v in result.diagnostics.items() if k != "thresholds"},
+pd.Series({k: v for k, v in result.diagnostics.items() if k not in ("thresholds", "separation")},
           name="value").rename_axis("convergence check").to_frame()
+
+# %% [markdown]
+# ## What the data cannot tell: separation and empty categories
+# For a yes/no or 1-5 outcome, a driver can split the answers perfectly within a segment
+# (everybody rating it low is dissatisfied, everybody rating it high satisfied). The data
+# then show the effect is large but not how large; the estimate stays finite only through
+# the priors. Such effects are listed here and flagged in the `separation` column of the
+# effect table (`tables/driver_separation.parquet`).
+
+# %%
+from IPython.display import Markdown
+
+from cxkit.drivers.separation import describe_separation
+
+save_table(result.separation, RUN_DIR, "driver_separation")
+Markdown(describe_separation(result.separation, outcome) if family != "gaussian" else
+         "A score outcome (gaussian family) cannot be separated: nothing to report here.")
 
 # %% [markdown]
 # ## Driver importance

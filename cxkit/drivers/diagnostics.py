@@ -12,11 +12,24 @@ import numpy as np
 
 
 class ConvergenceError(RuntimeError):
-    """Raised when a fit fails the convergence gate; ``.diagnostics`` holds the numbers."""
+    """Raised when a fit fails the convergence gate.
 
-    def __init__(self, message: str, diagnostics: dict):
+    ``.diagnostics`` holds the numbers and ``.result`` the fitted result itself (or
+    ``None``), so minutes of sampling are not lost: inspect it, or save it for later
+    (``err.result.save(...)``) - but never publish it.
+
+    Examples
+    --------
+    >>> try:                                                        # doctest: +SKIP
+    ...     result = fit_drivers(responses, outcome="nps", drivers=drivers, segments="region")
+    ... except ConvergenceError as err:
+    ...     err.result.summary()       # the failed fit, for inspection only
+    """
+
+    def __init__(self, message: str, diagnostics: dict, result=None):
         super().__init__(message)
         self.diagnostics = diagnostics
+        self.result = result
 
 
 def _worst(per_var: dict[str, float], *, largest: bool, n: int = 3) -> list[tuple[str, float]]:
@@ -120,17 +133,55 @@ def check_convergence(
     return diagnostics
 
 
-def format_failures(diagnostics: dict) -> str:
-    """One message listing every failing criterion with its value and threshold."""
+def format_failures(diagnostics: dict, settings: dict | None = None) -> str:
+    """One message listing every failing criterion and the settings that usually help.
+
+    Parameters
+    ----------
+    diagnostics
+        As returned by :func:`check_convergence`.
+    settings
+        The fit's settings (``target_accept, draws, tune, parametrization``) so the advice
+        can name values to try; any may be missing.
+
+    Examples
+    --------
+    >>> diag = {"failures": ["divergences: 3 > 0"], "divergences": 3, "max_r_hat": 1.0,
+    ...         "min_ess_bulk": 900, "min_ess_tail": 800}
+    >>> "target_accept=0.95" in format_failures(diag, {"target_accept": 0.8})
+    True
+    """
     lines = "\n  ".join(diagnostics["failures"])
-    return (
-        f"the fit failed the convergence gate:\n  {lines}\n"
-        "Try more tune/draws, a different parametrization, tighter priors, or fewer drivers; "
-        "pass gate='warn' only to inspect a failed fit (it must not be published)."
-    )
+    return (f"the fit failed the convergence gate:\n  {lines}\n"
+            + "Settings that usually help: " + "; ".join(_advice(diagnostics, settings or {}))
+            + ". Pass gate='warn' only to inspect a failed fit (it must not be published); "
+            "the error's .result holds this one.")
 
 
-def raise_if_failed(diagnostics: dict) -> None:
+def _advice(diagnostics: dict, settings: dict) -> list[str]:
+    def now(key):
+        return f" (now {settings[key]!r})" if key in settings else ""
+
+    advice = []
+    param = settings.get("parametrization")
+    other = {"centered": "'non_centered'", "non_centered": "'centered'"}.get(param, "the other one")
+    if diagnostics.get("divergences", 0) > 0:
+        ta = settings.get("target_accept", 0.8)
+        advice.append(f"divergences -> target_accept={0.99 if ta >= 0.95 else 0.95}{now('target_accept')}, "
+                      f"or parametrization={other}{now('parametrization')}")
+    ess = min(diagnostics.get("min_ess_bulk", np.inf), diagnostics.get("min_ess_tail", np.inf))
+    if not ess > 400:
+        draws = settings.get("draws", 1000)
+        advice.append(f"low ESS -> draws={2 * draws}{now('draws')}")
+    if not diagnostics.get("max_r_hat", 0.0) < 1.01:
+        tune = settings.get("tune", 1000)
+        advice.append(f"high R-hat -> tune={2 * tune}{now('tune')} and chains >= 4, "
+                      f"or parametrization={other}{now('parametrization')}")
+    advice.append("if that fails: tighter priors, or fewer or less correlated drivers")
+    return advice
+
+
+def raise_if_failed(diagnostics: dict, settings: dict | None = None, result=None) -> None:
     """Raise :class:`ConvergenceError` carrying the numbers when the gate failed.
 
     Examples
@@ -138,4 +189,4 @@ def raise_if_failed(diagnostics: dict) -> None:
     >>> raise_if_failed({"passed": True, "failures": []})
     """
     if not diagnostics["passed"]:
-        raise ConvergenceError(format_failures(diagnostics), diagnostics)
+        raise ConvergenceError(format_failures(diagnostics, settings), diagnostics, result)

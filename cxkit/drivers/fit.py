@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from cxkit.drivers.diagnostics import ConvergenceError, check_convergence, format_failures
+from cxkit.drivers.diagnostics import check_convergence, format_failures, raise_if_failed
 from cxkit.drivers.model import (
     Family,
     Parametrization,
@@ -26,6 +26,8 @@ from cxkit.drivers.model import (
     segment_labels as _segment_labels,
 )
 from cxkit.drivers.priors import merge_priors, priors_to_dict
+from cxkit.drivers.sampling import sample_model
+from cxkit.drivers.separation import cell_separation, separation_warning
 
 _NUTPIE_KW: dict = {}
 CONFIG_ATTR = "cxkit_driver_config"
@@ -91,7 +93,10 @@ class DriverResult:
         ``sigma``, for ordinal ``cutpoints``.
     config : DriverConfig
     diagnostics : dict
-        ``max_r_hat, min_ess_bulk, min_ess_tail, divergences, min_bfmi, passed``, ...
+        ``max_r_hat, min_ess_bulk, min_ess_tail, divergences, min_bfmi, passed``, ...,
+        and for bernoulli/ordinal ``separation``: the findings of
+        :func:`cxkit.drivers.separation.detect_separation` as records (see
+        :attr:`separation`).
     """
 
     def __init__(self, idata, config: DriverConfig, diagnostics: dict):
@@ -106,8 +111,25 @@ class DriverResult:
                 f"{len(c.segment_labels)} segments, n={c.n_rows}, gate {status})")
 
     # -- tables ---------------------------------------------------------------------------
+    @property
+    def separation(self) -> pd.DataFrame:
+        """Separation and weak identification found in the data, per segment and driver.
+
+        Columns ``segment, driver, issue, detail, n`` (see
+        :func:`cxkit.drivers.separation.detect_separation`); empty when every effect is
+        identified by the data (always empty for a gaussian outcome).
+        """
+        from cxkit.drivers.separation import COLUMNS
+
+        return pd.DataFrame(self.diagnostics.get("separation") or [], columns=COLUMNS)
+
     def summary(self, var_name: str = "beta") -> pd.DataFrame:
-        """Tidy effect table: ``segment, driver, mean, sd, hdi_3%, hdi_97%, r_hat, ess_bulk, ess_tail``.
+        """Tidy effect table: ``segment, driver, mean, sd, hdi_3%, hdi_97%, r_hat, ess_bulk,
+        ess_tail, separation``.
+
+        ``separation`` names what the data cannot identify for that segment and driver
+        (``"quasi-complete separation"``, ``"no variation"``, ...; ``""`` when nothing):
+        such an effect's size rests on the prior, so read its upper end with care.
 
         Parameters
         ----------
@@ -139,8 +161,23 @@ class DriverResult:
             table.insert(0, "segment", "(all)")
         elif var_name == "beta_level1":
             table = table.rename(columns={"level1": "segment"})
+        table["separation"] = self._separation_column(table)
         return table[["segment", "driver", "mean", "sd", "hdi_3%", "hdi_97%",
-                      "r_hat", "ess_bulk", "ess_tail"]]
+                      "r_hat", "ess_bulk", "ess_tail", "separation"]]
+
+    def _separation_column(self, table: pd.DataFrame) -> pd.Series:
+        """Per row of an effect table: the issues found for its segment and driver."""
+        found = self.separation
+        if found.empty:
+            return pd.Series([""] * len(table), index=table.index, dtype="str")
+        # A segment-wide issue (driver "") applies to every driver of that segment.
+        issues: dict[tuple[str, str], list[str]] = {}
+        for seg, drv, issue in found[["segment", "driver", "issue"]].itertuples(index=False):
+            targets = [drv] if drv else self.config.drivers
+            for d in targets:
+                issues.setdefault((seg, d), []).append(issue)
+        return pd.Series(["; ".join(issues.get((s, d), [])) for s, d in
+                          zip(table["segment"], table["driver"])], index=table.index, dtype="str")
 
     def segment_labels(self, data: pd.DataFrame) -> pd.Series:
         """Segment label of each row of ``data`` as used in the ``segment`` coordinate."""
@@ -271,35 +308,6 @@ class DriverResult:
         return cls(idata, DriverConfig(**saved["config"]), diagnostics)
 
 
-def _sample(model, *, sampler, draws, tune, chains, seed, cores, target_accept, progress):
-    timings = {}
-    if sampler == "nutpie":
-        import nutpie
-
-        t0 = time.perf_counter()
-        # Store the free variables only; the Deterministics are added in numpy afterwards
-        # (add_deterministics), which saves compiling a second function.
-        compiled = nutpie.compile_pymc_model(model, var_names=[v.name for v in model.free_RVs])
-        timings["compile_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
-                              cores=cores, progress_bar=progress, save_warmup=False,
-                              target_accept=target_accept, **_NUTPIE_KW)
-        timings["sample_s"] = time.perf_counter() - t0
-    elif sampler == "pymc":
-        import pymc as pm
-
-        t0 = time.perf_counter()
-        idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores, random_seed=seed,
-                          var_names=[v.name for v in model.free_RVs],
-                          target_accept=target_accept, progressbar=progress, model=model,
-                          compute_convergence_checks=False)
-        timings["sample_s"] = time.perf_counter() - t0
-    else:
-        raise ValueError(f"sampler must be 'nutpie' or 'pymc', got {sampler!r}")
-    return idata, timings
-
-
 def fit_drivers(
     data: pd.DataFrame,
     *,
@@ -320,7 +328,7 @@ def fit_drivers(
     gate: Literal["raise", "warn", "off"] = "raise",
     missing: Literal["raise", "drop"] = "raise",
     sampler: Literal["nutpie", "pymc"] = "nutpie",
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> DriverResult:
     """Fit the hierarchical driver model and check convergence.
 
@@ -334,13 +342,16 @@ def fit_drivers(
         Chains run in parallel (default: ``min(chains, CPU count)``).
     gate
         ``"raise"`` (default): a fit failing the convergence gate raises
-        :class:`~cxkit.drivers.diagnostics.ConvergenceError` with the numbers.
+        :class:`~cxkit.drivers.diagnostics.ConvergenceError` with the numbers, the
+        settings that usually help, and the failed result itself (``err.result``).
         ``"warn"``: warn and return the result (``result.diagnostics["passed"]`` is False;
         a report built on it must say so first). ``"off"``: compute diagnostics only.
     sampler
         ``"nutpie"`` (default) or ``"pymc"``.
     progress
-        Show the sampler's progress bar.
+        Show progress with a time estimate: ``None`` (default) when the fit is expected
+        to take more than about 20 s (timed on the compiled model before sampling),
+        ``True`` always, ``False`` never.
 
     Returns
     -------
@@ -362,11 +373,14 @@ def fit_drivers(
     model = _model_from_prepared(prep, merged, resolved, spread)
     prep_s = time.perf_counter() - t0
     cores = cores or min(chains, os.cpu_count() or 1)
-    idata, timings = _sample(model, sampler=sampler, draws=draws, tune=tune, chains=chains,
-                             seed=seed, cores=cores, target_accept=target_accept,
-                             progress=progress)
+    separation = cell_separation(prep) if prep.family != "gaussian" else None
+    idata, timings = sample_model(model, sampler=sampler, draws=draws, tune=tune, chains=chains,
+                                  seed=seed, cores=cores, target_accept=target_accept,
+                                  progress=progress, family=prep.family)
     idata.posterior = add_deterministics(idata.posterior, prep, resolved)
     timings = {"prepare_s": prep_s, **timings}
+    if separation is not None:
+        timings["separation_s"] = separation.attrs["seconds"]
 
     from importlib.metadata import PackageNotFoundError, version
 
@@ -388,15 +402,20 @@ def fit_drivers(
     )
     idata.attrs[CONFIG_ATTR] = json.dumps(_jsonable(config.model_dump()))
     diagnostics = check_convergence(idata)
+    if separation is not None:
+        diagnostics["separation"] = separation.to_dict("records")
     idata.attrs[DIAGNOSTICS_ATTR] = json.dumps(_jsonable(diagnostics))
-    if not diagnostics["passed"]:
-        if gate == "raise":
-            raise ConvergenceError(format_failures(diagnostics), diagnostics)
-        if gate == "warn":
-            warnings.warn(
-                "gate='warn': " + format_failures(diagnostics), RuntimeWarning, stacklevel=2
-            )
+    result = DriverResult(idata, config, diagnostics)
     if prep.n_dropped:
         warnings.warn(f"missing='drop': dropped {prep.n_dropped} rows with missing values "
                       "(recorded in result.config.n_dropped)", UserWarning, stacklevel=2)
-    return DriverResult(idata, config, diagnostics)
+    if separation is not None and not separation.empty:
+        warnings.warn(separation_warning(separation, prep.outcome), UserWarning, stacklevel=2)
+    if not diagnostics["passed"] and gate != "off":
+        settings = {"target_accept": target_accept, "draws": draws, "tune": tune,
+                    "parametrization": resolved}
+        if gate == "raise":
+            raise_if_failed(diagnostics, settings, result)
+        warnings.warn("gate='warn': " + format_failures(diagnostics, settings), RuntimeWarning,
+                      stacklevel=2)
+    return result

@@ -55,7 +55,8 @@ def _expected(kind: str) -> float:
 
 def simulate_responses(n: int, *, n_segments: int = 4, drivers: dict[str, float] | None = None,
                        family: str = "gaussian", tau: float = 0.15, seed: int = 0,
-                       two_levels: bool = False) -> tuple[pd.DataFrame, dict]:
+                       two_levels: bool = False,
+                       separate: dict | None = None) -> tuple[pd.DataFrame, dict]:
     """Simulate survey responses from a hierarchical driver model with known effects.
 
     Parameters
@@ -81,6 +82,13 @@ def simulate_responses(n: int, *, n_segments: int = 4, drivers: dict[str, float]
         Add a crossed ``subsegment`` column (``a``, ``b``, ``c``); effects then vary by
         ``"S1|a"`` cell: ``beta = mu_beta + dev_segment + dev_cell`` with ``dev_cell`` of
         sd ``tau / 2``.
+    separate : dict, optional
+        Build separation into one segment x rating driver, as real surveys show it:
+        ``{"segment": "S1|a", "driver": "rating_app", "below": 3, "above": 5}`` makes every
+        row of that segment rating the driver ``<= below`` the lowest outcome (0) and every
+        row rating it ``>= above`` the highest (1, or the top category); rows in between
+        keep the model's draw. ``above = below + 1`` gives complete separation, a gap
+        quasi-complete (the ratings in between carry both outcomes). Not for gaussian.
 
     Returns
     -------
@@ -88,7 +96,9 @@ def simulate_responses(n: int, *, n_segments: int = 4, drivers: dict[str, float]
         ``segment`` (and ``subsegment``), one column per driver, ``y``.
     truth : dict
         ``beta[label][driver]``, ``alpha[label]``, ``mu_beta``, ``tau``, ``sigma`` (gaussian),
-        ``cutpoints`` (ordinal), ``segments`` (labels), ``driver_kind``, ``family``, ``seed``.
+        ``cutpoints`` (ordinal), ``segments`` (labels), ``driver_kind``, ``family``, ``seed``,
+        ``separated`` (list of ``{"segment", "driver", "kind"}``; empty without
+        ``separate``; that cell's ``beta`` is the effect among the in-between rows only).
         Labels are the segment values, or ``"S1|a"`` with two levels.
 
     Examples
@@ -109,6 +119,8 @@ def simulate_responses(n: int, *, n_segments: int = 4, drivers: dict[str, float]
                          "{name: mean effect}.")
     names = list(drivers)
     kinds = {d: driver_kind(d) for d in names}
+    if separate is not None:
+        separate = _check_separate(separate, family, names, kinds)
     rng = np.random.default_rng(seed)
     param_rng, data_rng = rng.spawn(2)
 
@@ -148,6 +160,9 @@ def simulate_responses(n: int, *, n_segments: int = 4, drivers: dict[str, float]
         else:
             X[:, j] = data_rng.standard_normal(n)
     eta = alpha[cell] + np.einsum("ij,ij->i", X, B[cell])
+    if separate is not None and separate["segment"] not in labels:
+        raise ValueError(f"simulate_responses: separate segment {separate['segment']!r} is not "
+                         f"one of the segments {labels}")
 
     truth: dict = {"family": family, "seed": seed, "n": n, "drivers": names,
                    "driver_kind": kinds, "segments": labels,
@@ -169,6 +184,17 @@ def simulate_responses(n: int, *, n_segments: int = 4, drivers: dict[str, float]
         truth["cutpoints"] = cuts.tolist()
         truth["n_categories"] = N_CATEGORIES
 
+    truth["separated"] = []
+    if separate is not None:
+        rows = cell == labels.index(separate["segment"])
+        x_sep = X[:, names.index(separate["driver"])]
+        y = y.copy()
+        y[rows & (x_sep <= separate["below"])] = 0
+        y[rows & (x_sep >= separate["above"])] = 1 if family == "bernoulli" else N_CATEGORIES - 1
+        kind = "complete" if separate["above"] - separate["below"] <= 1 else "quasi-complete"
+        truth["separated"] = [{"segment": separate["segment"], "driver": separate["driver"],
+                               "kind": kind}]
+
     cols: dict = {"segment": np.array(seg_labels, dtype=object)[seg_idx]}
     if two_levels:
         cols["subsegment"] = np.array(SUBSEGMENTS, dtype=object)[sub_idx]
@@ -176,3 +202,21 @@ def simulate_responses(n: int, *, n_segments: int = 4, drivers: dict[str, float]
         cols[d] = X[:, j] if kinds[d] == "continuous" else X[:, j].astype("int64")
     cols["y"] = y
     return pd.DataFrame(cols), truth
+
+
+def _check_separate(separate: dict, family: str, names: list[str], kinds: dict) -> dict:
+    spec = {"below": 3, "above": 5, **separate}
+    unknown = set(spec) - {"segment", "driver", "below", "above"}
+    if unknown or "segment" not in spec or "driver" not in spec:
+        raise ValueError("simulate_responses: separate needs 'segment' and 'driver' (and "
+                         f"optionally 'below', 'above'), got {sorted(separate)}")
+    if family == "gaussian":
+        raise ValueError("simulate_responses: separate applies to bernoulli or ordinal "
+                         "outcomes; a gaussian outcome cannot be separated")
+    if kinds.get(spec["driver"]) != "rating":
+        raise ValueError(f"simulate_responses: separate driver {spec['driver']!r} must be one "
+                         f"of the rating_* drivers {[d for d in names if kinds[d] == 'rating']}")
+    if not 1 <= spec["below"] < spec["above"] <= 5:
+        raise ValueError("simulate_responses: separate needs 1 <= below < above <= 5, got "
+                         f"below={spec['below']}, above={spec['above']}")
+    return spec

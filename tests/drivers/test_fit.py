@@ -35,7 +35,8 @@ def test_result_layout_and_config(short_fit, small_gaussian):
 def test_summary_is_tidy_per_segment_and_driver(short_fit):
     table = short_fit.summary()
     assert list(table.columns) == ["segment", "driver", "mean", "sd", "hdi_3%", "hdi_97%",
-                                   "r_hat", "ess_bulk", "ess_tail"]
+                                   "r_hat", "ess_bulk", "ess_tail", "separation"]
+    assert (table["separation"] == "").all()  # gaussian: nothing to separate
     assert len(table) == 3 * 4
     assert (table["hdi_3%"] < table["mean"]).all() and (table["mean"] < table["hdi_97%"]).all()
     row = table.query("segment == 'S2' and driver == 'rating_app'").iloc[0]
@@ -99,7 +100,7 @@ def replay_short_fit(short_fit, monkeypatch):
                                  sample_stats=short_fit.idata.sample_stats.copy())
         return idata, {"sample_s": 0.0}
 
-    monkeypatch.setattr(fit_module, "_sample", fake_sample)
+    monkeypatch.setattr(fit_module, "sample_model", fake_sample)
 
 
 def test_gate_raise_and_warn_on_a_failing_fit(replay_short_fit, small_gaussian):
@@ -111,6 +112,33 @@ def test_gate_raise_and_warn_on_a_failing_fit(replay_short_fit, small_gaussian):
     with pytest.warns(RuntimeWarning, match="gate='warn'"):
         result = fit_drivers(data, gate="warn", **kwargs)
     assert result.diagnostics["passed"] is False and result.config.gate == "warn"
+
+
+def test_failed_gate_error_carries_the_result_and_names_settings(replay_short_fit, small_gaussian):
+    data, _ = small_gaussian
+    with pytest.raises(ConvergenceError) as err:
+        fit_drivers(data, outcome="y", drivers=SMALL, segments="segment",
+                    parametrization="non_centered", draws=200, target_accept=0.8)
+    message = str(err.value)
+    assert "low ESS -> draws=400 (now 200)" in message
+    assert "the error's .result holds this one" in message
+    failed = err.value.result
+    assert isinstance(failed, DriverResult) and failed.diagnostics["passed"] is False
+    assert failed.summary().shape[0] == 3 * 4  # inspectable like any result
+
+
+def test_unsegmented_fit(small_gaussian):
+    data, truth = small_gaussian
+    result = fit_drivers(data, outcome="y", drivers=SMALL, segments=[], draws=200, tune=200,
+                         chains=2, gate="off", seed=3, progress=False)
+    assert result.config.segments == [] and result.config.segment_labels == ["All"]
+    table = result.summary()
+    assert table["segment"].tolist() == ["All"] * 4
+    np.testing.assert_allclose(result.idata.posterior["beta"].sel(segment="All").values,
+                               result.idata.posterior["mu_beta"].values)
+    assert result.expected_outcome(data.iloc[:5], max_samples=10).shape == (10, 5)
+    # The population effect of rating_product: segments' truths average about 0.6.
+    assert table.query("driver == 'rating_product'")["mean"].iloc[0] == pytest.approx(0.6, abs=0.2)
 
 
 def test_missing_drop_is_recorded_not_silent(replay_short_fit, small_gaussian):
@@ -197,3 +225,73 @@ def test_recovers_ordinal_effects(recovery):
     expected = result.expected_outcome(data, max_samples=200)
     assert expected.min() >= 0 and expected.max() <= 4
     assert expected.mean() == pytest.approx(data["y"].mean(), abs=0.1)
+
+
+# ---- survey shape (issue #9): 14 ratings, 6 crossed segments, one separated driver ------
+SURVEY = {"rating_product": 0.6, "rating_delivery": 0.45, "rating_app": 0.2, "rating_price": 0.35,
+          "rating_support": 0.3, "rating_returns": 0.1, "rating_packaging": 0.05,
+          "rating_website": 0.15, "rating_payment": 0.1, "rating_tracking": 0.25,
+          "rating_staff": 0.4, "rating_speed": 0.3, "rating_range": 0.2,
+          "rating_communication": 0.15}
+SEPARATED = {"segment": "S1|b", "driver": "rating_delivery"}
+
+
+def _survey_fit(family, recovery):
+    truth_table, assert_recovered = recovery
+    data, truth = simulate_responses(6000, n_segments=2, two_levels=True, drivers=SURVEY,
+                                     family=family, seed=21, separate=SEPARATED)
+    with pytest.warns(UserWarning, match=r"separated by rating_delivery in S1\|b"):
+        result = fit_drivers(data, outcome="y", drivers=list(SURVEY),
+                             segments=["segment", "subsegment"], family=family, seed=1,
+                             progress=False)
+    assert result.diagnostics["passed"], result.diagnostics["failures"]
+    table = truth_table(result, truth)
+    flagged = table[table["separation"] != ""]
+    assert flagged[["segment", "driver"]].values.tolist() == [["S1|b", "rating_delivery"]]
+    assert flagged["separation"].iloc[0] == "quasi-complete separation"
+    # Finite and clearly positive: the data bound it from below only, the priors from above
+    # (bernoulli about 5-10, ordinal about 10-12 log-odds per rating point; every split of
+    # the ordinal outcome is separated there).
+    sep = flagged.iloc[0]
+    assert np.isfinite(sep["hdi_97%"]) and sep["hdi_3%"] > 1.0 and sep["hdi_97%"] < 30
+    print(f"{family}: separated effect mean {sep['mean']:.2f}, 94% HDI "
+          f"[{sep['hdi_3%']:.2f}, {sep['hdi_97%']:.2f}]")
+    assert_recovered(table[table["separation"] == ""], 0.1 * LOGISTIC_SD)
+    return result, data
+
+
+@pytest.mark.slow
+def test_recovers_bernoulli_survey_shape_with_a_separated_driver(recovery):
+    result, data = _survey_fit("bernoulli", recovery)
+    p = result.expected_outcome(data, max_samples=200)
+    assert p.mean() == pytest.approx(data["y"].mean(), abs=0.02)
+
+
+@pytest.mark.slow
+def test_recovers_ordinal_survey_shape_with_a_separated_driver(recovery):
+    result, data = _survey_fit("ordinal", recovery)
+    assert result.config.categories == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.slow
+def test_a_normal_fit_prints_no_library_warnings(tmp_path):
+    """What a user sees: a fresh process (ArviZ's once-a-day notice not yet shown: empty
+    cache), an import, a small bernoulli fit; nothing on stderr."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from cxkit.drivers import fit_drivers\n"
+        "from cxkit.simulate import simulate_responses\n"
+        "d, _ = simulate_responses(400, n_segments=2, family='bernoulli', seed=1,\n"
+        "                          drivers={'rating_app': 0.5, 'had_promo': 0.3})\n"
+        "fit_drivers(d, outcome='y', drivers=['rating_app', 'had_promo'], segments='segment',\n"
+        "            family='bernoulli', draws=100, tune=100, chains=2, gate='off')\n"
+        "print('done')\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "PYTHONWARNINGS": ""}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().endswith("done")
+    assert "Warning" not in run.stderr, run.stderr

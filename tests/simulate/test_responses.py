@@ -90,3 +90,31 @@ def test_a_million_rows_is_fast():
     data, _ = simulate_responses(1_000_000, family="ordinal", seed=0)
     assert len(data) == 1_000_000
     assert time.perf_counter() - start < 20  # a few seconds on a quiet machine
+
+
+@pytest.mark.parametrize("family,top", [("bernoulli", 1), ("ordinal", 4)])
+def test_separate_builds_quasi_complete_separation_into_one_cell(family, top):
+    data, truth = simulate_responses(4000, n_segments=2, two_levels=True, family=family, seed=2,
+                                     separate={"segment": "S1|b", "driver": "rating_app"})
+    cell = data[(data["segment"] == "S1") & (data["subsegment"] == "b")]
+    assert (cell.loc[cell["rating_app"] <= 3, "y"] == 0).all()
+    assert (cell.loc[cell["rating_app"] == 5, "y"] == top).all()
+    assert cell.loc[cell["rating_app"] == 4, "y"].nunique() > 1
+    other = data[(data["segment"] == "S2")]
+    assert other.loc[other["rating_app"] <= 3, "y"].nunique() > 1  # only that cell
+    assert truth["separated"] == [{"segment": "S1|b", "driver": "rating_app",
+                                   "kind": "quasi-complete"}]
+    _, complete = simulate_responses(500, n_segments=2, two_levels=True, family=family, seed=2,
+                                     separate={"segment": "S1|b", "driver": "rating_app",
+                                               "below": 3, "above": 4})
+    assert complete["separated"][0]["kind"] == "complete"
+
+
+def test_separate_rejects_what_it_cannot_build():
+    with pytest.raises(ValueError, match="not for|applies to bernoulli or ordinal"):
+        simulate_responses(100, family="gaussian", separate={"segment": "S1", "driver": "rating_app"})
+    with pytest.raises(ValueError, match="must be one of the rating_"):
+        simulate_responses(100, family="bernoulli",
+                           separate={"segment": "S1", "driver": "gap_delivery"})
+    with pytest.raises(ValueError, match="is not one of the segments"):
+        simulate_responses(100, family="bernoulli", separate={"segment": "S9", "driver": "rating_app"})
