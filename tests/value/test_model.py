@@ -20,12 +20,15 @@ def _fake_table(n=300, seed=0, r_nps=0.25, s_nps=0.04):
                       "revenue_pre": 100.0, "retained": retained,
                       "revenue_post": np.where(retained, spend, 0.0)})
     t.attrs["score_name"] = "nps"
+    t.attrs["segments"] = ["plan"]  # what customer_value_table records
     return t
 
 
 def _with_region(table, seed=5):
     rng = np.random.default_rng(seed)
-    return table.assign(region=rng.choice(["N", "S", "E"], len(table)))
+    out = table.assign(region=rng.choice(["N", "S", "E"], len(table)))
+    out.attrs = {**table.attrs, "segments": ["plan", "region"]}
+    return out
 
 
 def _naive_loglik(table, a, b, c, d, sigma, cells, score_ref=7.0):
