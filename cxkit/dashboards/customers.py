@@ -77,8 +77,26 @@ class CustomersApp(Page):
                 "above apply. The download holds every customer in the filter, not only "
                 "those shown.")), w.HBox([self.p_min, self.top]), self.download_html,
                       self.at_risk_html]
+        self._quadrant_png: dict[tuple, tuple] = {}
         self.update()
+        self._prepare_first_filter()
         return parts
+
+    def _prepare_first_filter(self) -> None:
+        """Draw the scatter for each value of the first filter while the page is pre-heated
+        (Voila's kernel pool), so picking one shows a ready picture."""
+        from cxkit.value import plot_quadrants
+
+        if not self.filters:
+            return
+        col, dd = next(iter(self.filters.items()))
+        q = self.tables["quadrants"]
+        for value in dd.options[1:]:
+            part = q[q[col].astype(str) == value]
+            key = ((col, value),)
+            if len(part) >= self.min_n and key not in self._quadrant_png:
+                self._quadrant_png[key] = self.render(
+                    lambda ax, part=part: plot_quadrants(part, ax=ax), size=(7.5, 4.0))
 
     def chosen(self) -> dict[str, str]:
         return {k: dd.value for k, dd in self.filters.items() if dd.value != ALL}
@@ -100,8 +118,11 @@ class CustomersApp(Page):
             self.quadrant_html.value = ""
         else:
             self.quadrant_table = quadrant_summary(q)
-            self.show(self.quadrant_plot, "quadrants", lambda ax: plot_quadrants(q, ax=ax),
-                      size=(7.5, 4.0))
+            key = tuple(sorted(self.chosen().items()))
+            if key not in self._quadrant_png:
+                self._quadrant_png[key] = self.render(
+                    lambda ax: plot_quadrants(q, ax=ax), size=(7.5, 4.0))
+            self.figures["quadrants"], self.quadrant_plot.value = self._quadrant_png[key]
             self.quadrant_html.value = table_html(self.quadrant_table, {
                 "quadrant": "quadrant", "n_customers": "customers",
                 "share_customers": "share of customers", "revenue": "revenue",

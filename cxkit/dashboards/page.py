@@ -205,14 +205,20 @@ class Page:
         ``Image`` widget's value is plain synced state: it updates the same way in Voila and
         in a test without a kernel.
         """
+        fig, png = self.render(draw, size)
+        self.figures[key] = fig
+        image.value = png
+
+    @staticmethod
+    def render(draw: Callable, size: tuple[float, float] = (7.5, 3.6)):
+        """``(figure, PNG bytes)`` of ``draw(ax)`` on a fresh figure."""
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=size, layout="tight")  # one layout pass: half the time of "constrained"
         draw(fig.add_subplot())
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=80)
-        self.figures[key] = fig
-        image.value = buf.getvalue()
+        return fig, buf.getvalue()
 
     def too_few(self, image, key: str, what: str) -> None:
         """Replace a figure by the privacy-floor message."""
