@@ -33,7 +33,14 @@ def initiative_cost(row: Mapping, **overrides: float) -> float:
     ...                  "cost_per_period": 100, "periods": 3})
     1400.0
     """
-    part = {k: float(overrides.get(k, row.get(k, 0.0)) or 0.0) for k in COST_PARTS}
+    if not overrides and "cost" in row and pd.notna(row["cost"]):
+        # the saved total: a combination's cost is the sum over its parts, each with its
+        # own customers and periods, which the row's parts alone do not give back
+        return float(row["cost"])
+    part = {}
+    for k in COST_PARTS:
+        v = overrides.get(k, row.get(k, 0.0))
+        part[k] = 0.0 if v is None or pd.isna(v) else float(v)  # NaN: no such cost part
     return (part["cost_one_off"] + part["cost_per_customer"] * float(row.get("n_targeted", 0))
             + part["cost_per_period"] * float(row.get("periods", 0) or 0))
 

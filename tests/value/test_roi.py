@@ -34,6 +34,18 @@ def test_roi_per_draw_and_edited_cost(tables):
                             "cost_per_period": 4, "periods": 5}) == 27.0
 
 
+def test_saved_total_cost_is_used_until_a_part_is_edited(tables):
+    """A combination's row has no per-customer cost (NaN) and a total summed over its parts:
+    the saved total stands until the user edits a part; NaN parts then count as 0."""
+    draws, ini = tables
+    combo = ini.iloc[[1]].assign(initiative="b", cost_per_customer=float("nan"),
+                                 cost_one_off=5.0, cost=123.0)
+    r = roi_draws(draws, combo)
+    assert r["cost"].unique().tolist() == [123.0]
+    r2 = roi_draws(draws, combo, {"b": {"cost_one_off": 50.0}})
+    assert r2["cost"].unique().tolist() == [50.0]
+
+
 def test_zero_cost_has_no_roi_and_missing_columns_are_named(tables):
     draws, ini = tables
     r = roi_draws(draws, ini, {"b": {"cost_per_customer": 0.0}})
