@@ -225,6 +225,7 @@ def run_survey(n: int, family: str, seed: int, chains: int | None, draws: int | 
     out["gaussian_s"] = round(time.perf_counter() - t0, 2)
     out["gaussian_cpu_s"] = round(_cpu_s() - c0, 2)
     out["gaussian_gate"] = g.diagnostics["passed"]
+    out["gaussian_failures"] = g.diagnostics["failures"]
 
     df, truth = survey_data(n, family, seed)
     floor = mle_floor(df, family)
@@ -253,6 +254,7 @@ def run_survey(n: int, family: str, seed: int, chains: int | None, draws: int | 
         "gate_passed": d["passed"], "max_r_hat": round(d["max_r_hat"], 4),
         "min_ess_bulk": round(d["min_ess_bulk"]), "min_ess_tail": round(d["min_ess_tail"]),
         "divergences": d["divergences"], "min_bfmi": round(d["min_bfmi"], 3),
+        "failures": d["failures"],
         "coverage_94": round(float(covered.mean()), 3), "effects_checked": int(covered.size),
         "separation_found": sorted(map(list, found)), "separation_true": sorted(map(list, sep)),
         "top_driver_agrees_with_mle": f"{agree} of {len(top_model)}",

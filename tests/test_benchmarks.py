@@ -38,3 +38,16 @@ def test_encoding_benchmark_runs_and_its_file_is_valid_utf8_with_accents(tmp_pat
     assert text.count("entrega rápida, ótimo") == 100  # every 50th of 5,000 rows
     out = capsys.readouterr().out
     assert "DuckDB read_csv count (baseline)" in out and "x DuckDB scan" in out
+
+
+def test_driver_survey_case_and_mle_floor():
+    """The issue #9 benchmark case: its shape, its separated cell, and the MLE floor's output."""
+    bench = _load("drivers")
+    data, truth = bench.survey_data(3000, "bernoulli", seed=0)
+    assert len(data) == 3000 and len(truth["segments"]) == 6
+    assert [c for c in data.columns if c.startswith("rating_")] == list(bench.SURVEY_DRIVERS)
+    assert truth["separated"] == [{**bench.SURVEY_SEPARATED, "kind": "quasi-complete"}]
+    floor = bench.mle_floor(data, "bernoulli")
+    assert sorted(floor["coefs"]) == sorted(truth["segments"])
+    # Away from the separated cell the MLE is near the truth for the largest effect.
+    assert abs(floor["coefs"]["S2|a"]["rating_product"] - truth["beta"]["S2|a"]["rating_product"]) < 0.3
