@@ -18,8 +18,8 @@ def nps_table(counts: dict[str, tuple[int, int, int]]) -> pd.DataFrame:
         n = p + m + d
         nps = 100 * (p - d) / n
         rows.append({"segment": seg, "n": n, "promoters": p, "passives": m, "detractors": d,
-                     "nps_observed": nps, "nps_mean": nps, "nps_hdi_low": nps - 10,
-                     "nps_hdi_high": nps + 10})
+                     "nps_observed": nps, "nps_mean": nps, "nps_low": nps - 10,
+                     "nps_high": nps + 10})
     return pd.DataFrame(rows)
 
 
@@ -49,8 +49,8 @@ def gaps_table(share_north: float, n: int = 400) -> pd.DataFrame:
 def test_metrics_reads_every_table_with_intervals(tmp_path):
     resp = pd.DataFrame({"csat": [5, 4, 2, 1, 5, None], "region": list("NNSSNS")})
     imp = pd.DataFrame({"segment": "All", "driver": ["speed", "price"],
-                        "importance_mean": [2.0, 1.0], "importance_hdi_low": [1.0, 0.5],
-                        "importance_hdi_high": [3.0, 1.5]})
+                        "importance_mean": [2.0, 1.0], "importance_low": [1.0, 0.5],
+                        "importance_high": [3.0, 1.5]})
     run = write_run(tmp_path / "r", nps={"All": (50, 30, 20)}, csat=resp, importance=imp,
                     gaps=gaps_table(0.8))
     m = trend.metrics(run, segments=["region"]).set_index(["metric", "segment"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 import warnings
@@ -14,6 +13,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
+from cxkit._json import jsonable as _jsonable
+from cxkit.stats import HDI_PROB
 from cxkit.drivers.diagnostics import check_convergence, format_failures, raise_if_failed
 from cxkit.drivers.model import (
     Family,
@@ -68,19 +69,6 @@ class DriverConfig(BaseModel):
     cxkit_version: str = ""
 
 
-def _jsonable(obj):
-    """NaN/inf -> None and numpy scalars -> Python, so the JSON is standard."""
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
 class DriverResult:
     """A fitted driver model.
 
@@ -124,7 +112,7 @@ class DriverResult:
         return pd.DataFrame(self.diagnostics.get("separation") or [], columns=COLUMNS)
 
     def summary(self, var_name: str = "beta") -> pd.DataFrame:
-        """Tidy effect table: ``segment, driver, mean, sd, hdi_3%, hdi_97%, r_hat, ess_bulk,
+        """Tidy effect table: ``segment, driver, mean, sd, hdi_low, hdi_high, r_hat, ess_bulk,
         ess_tail, separation``.
 
         ``separation`` names what the data cannot identify for that segment and driver
@@ -150,9 +138,9 @@ class DriverResult:
             "mean": da.mean(("chain", "draw")).to_series(),
             "sd": da.std(("chain", "draw")).to_series(),
         })
-        hdi = az.hdi(self.idata, var_names=[var_name], hdi_prob=0.94)[var_name]
-        table["hdi_3%"] = hdi.sel(hdi="lower").to_series()
-        table["hdi_97%"] = hdi.sel(hdi="higher").to_series()
+        hdi = az.hdi(self.idata, var_names=[var_name], hdi_prob=HDI_PROB)[var_name]
+        table["hdi_low"] = hdi.sel(hdi="lower").to_series()
+        table["hdi_high"] = hdi.sel(hdi="higher").to_series()
         table["r_hat"] = az.rhat(self.idata, var_names=[var_name])[var_name].to_series()
         table["ess_bulk"] = az.ess(self.idata, var_names=[var_name], method="bulk")[var_name].to_series()
         table["ess_tail"] = az.ess(self.idata, var_names=[var_name], method="tail")[var_name].to_series()
@@ -162,7 +150,7 @@ class DriverResult:
         elif var_name == "beta_level1":
             table = table.rename(columns={"level1": "segment"})
         table["separation"] = self._separation_column(table)
-        return table[["segment", "driver", "mean", "sd", "hdi_3%", "hdi_97%",
+        return table[["segment", "driver", "mean", "sd", "hdi_low", "hdi_high",
                       "r_hat", "ess_bulk", "ess_tail", "separation"]]
 
     def _separation_column(self, table: pd.DataFrame) -> pd.Series:

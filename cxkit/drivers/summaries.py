@@ -23,11 +23,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from cxkit._checks import require_columns
+from cxkit._checks import MISSING_SEGMENT, require_columns
+from cxkit.stats import HDI_PROB, beta_equal_tailed, hdi, hdi_1d
 
-HDI_PROB = 0.94
 ALL = "All"
-MISSING_SEGMENT = "(missing)"
 QUADRANTS = (
     "Concentrate here",
     "Keep up the good work",
@@ -39,23 +38,6 @@ _DIRECTIONS = ("higher_is_better", "lower_is_better")
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _hdi(draws: np.ndarray) -> np.ndarray:
-    """94% HDI over the two leading sample axes ``(chain, draw, *shape)``.
-
-    Returns an array of shape ``(*shape, 2)`` (low, high).
-    """
-    import arviz as az  # arviz is slow to import; keep ``import cxkit.drivers`` cheap
-
-    return np.asarray(az.hdi(draws, hdi_prob=HDI_PROB))
-
-
-def _hdi_1d(draws: np.ndarray) -> tuple[float, float]:
-    import arviz as az
-
-    low, high = az.hdi(np.asarray(draws, dtype=float), hdi_prob=HDI_PROB)
-    return float(low), float(high)
 
 
 def _beta_draws(result) -> tuple[np.ndarray, list[str], list[str]]:
@@ -261,8 +243,8 @@ def driver_importance(result, data: pd.DataFrame, *, k: int = 3) -> pd.DataFrame
     -------
     DataFrame
         One row per segment x driver (segments in posterior order, then ``"All"``;
-        drivers by rank): ``segment, driver, effect_mean, effect_hdi_low,
-        effect_hdi_high, importance_mean, importance_hdi_low, importance_hdi_high,
+        drivers by rank): ``segment, driver, effect_mean, effect_low,
+        effect_high, importance_mean, importance_low, importance_high,
         p_top3, rank, p_positive, driver_sd, n``. ``rank`` is 1 for the largest
         ``importance_mean`` in the segment; ``p_positive`` = P(effect > 0).
 
@@ -273,8 +255,8 @@ def driver_importance(result, data: pd.DataFrame, *, k: int = 3) -> pd.DataFrame
     ... # doctest: +SKIP
     """
     beta, importance, segments, drivers, sd, n = _importance_draws(result, data)
-    effect_hdi = _hdi(beta)
-    importance_hdi = _hdi(importance)
+    effect_hdi = hdi(beta, HDI_PROB)
+    importance_hdi = hdi(importance, HDI_PROB)
     top = _rank_top_k(importance, int(k)).mean(axis=(0, 1))
     importance_mean = importance.mean(axis=(0, 1))
     table = pd.DataFrame(
@@ -282,11 +264,11 @@ def driver_importance(result, data: pd.DataFrame, *, k: int = 3) -> pd.DataFrame
             "segment": np.repeat(segments, len(drivers)),
             "driver": np.tile(drivers, len(segments)),
             "effect_mean": beta.mean(axis=(0, 1)).ravel(),
-            "effect_hdi_low": effect_hdi[..., 0].ravel(),
-            "effect_hdi_high": effect_hdi[..., 1].ravel(),
+            "effect_low": effect_hdi[..., 0].ravel(),
+            "effect_high": effect_hdi[..., 1].ravel(),
             "importance_mean": importance_mean.ravel(),
-            "importance_hdi_low": importance_hdi[..., 0].ravel(),
-            "importance_hdi_high": importance_hdi[..., 1].ravel(),
+            "importance_low": importance_hdi[..., 0].ravel(),
+            "importance_high": importance_hdi[..., 1].ravel(),
             "p_top3": top.ravel(),
             "p_positive": (beta > 0).mean(axis=(0, 1)).ravel(),
             "driver_sd": sd.ravel(),
@@ -301,8 +283,8 @@ def driver_importance(result, data: pd.DataFrame, *, k: int = 3) -> pd.DataFrame
     table["segment_order"] = table["segment"].map({s: i for i, s in enumerate(segments)})
     table = table.sort_values(["segment_order", "rank"]).drop(columns="segment_order")
     columns = [
-        "segment", "driver", "effect_mean", "effect_hdi_low", "effect_hdi_high",
-        "importance_mean", "importance_hdi_low", "importance_hdi_high",
+        "segment", "driver", "effect_mean", "effect_low", "effect_high",
+        "importance_mean", "importance_low", "importance_high",
         "p_top3", "rank", "p_positive", "driver_sd", "n",
     ]  # fmt: skip
     return table[columns].reset_index(drop=True)
@@ -344,7 +326,7 @@ def _mean_interval(values: pd.Series) -> tuple[float, float, float, int]:
     if np.isin(x, (0.0, 1.0)).all():
         # Beta(1 + successes, 1 + failures): uniform prior, stays inside [0, 1]
         a, b = 1 + x.sum(), 1 + m - x.sum()
-        low, high = stats.beta.ppf([tail, 1 - tail], a, b)
+        low, high = beta_equal_tailed(a, b, HDI_PROB)
         return float(x.mean()), float(low), float(high), m
     if m < 2:
         return float(x.mean()), np.nan, np.nan, m
@@ -393,7 +375,7 @@ def importance_performance(
     Returns
     -------
     DataFrame
-        ``segment, driver, importance_mean, importance_hdi_low, importance_hdi_high,
+        ``segment, driver, importance_mean, importance_low, importance_high,
         effect_mean, p_top3, performance_mean, performance_low, performance_high,
         performance_n, direction, performance_norm, performance_norm_low,
         performance_norm_high, importance_median, performance_median, quadrant``.
@@ -442,8 +424,8 @@ def importance_performance(
     perf["performance_norm_low"], perf["performance_norm_high"] = low_norm, high_norm
 
     table = importance[
-        ["segment", "driver", "importance_mean", "importance_hdi_low",
-         "importance_hdi_high", "effect_mean", "p_top3"]
+        ["segment", "driver", "importance_mean", "importance_low",
+         "importance_high", "effect_mean", "p_top3"]
     ].merge(perf, on=["segment", "driver"], how="left", validate="one_to_one")  # fmt: skip
     by_segment = table.groupby("segment", sort=False)
     table["importance_median"] = by_segment["importance_mean"].transform("median")
@@ -505,7 +487,7 @@ def nps_by_segment(
     -------
     DataFrame
         One row per segment (sorted, then ``"All"``): ``segment, n, promoters,
-        passives, detractors, nps_observed, nps_mean, nps_hdi_low, nps_hdi_high``.
+        passives, detractors, nps_observed, nps_mean, nps_low, nps_high``.
 
     Examples
     --------
@@ -531,14 +513,14 @@ def nps_by_segment(
         n = p + m + d
         share = rng.dirichlet(np.array([p, m, d], dtype=float) + prior, size=draws)
         nps = 100 * (share[:, 0] - share[:, 2])
-        low, high = _hdi_1d(nps)
+        low, high = hdi_1d(nps, HDI_PROB)
         observed = 100 * (p - d) / n if n else np.nan
         rows.append((label, n, p, m, d, observed, nps.mean(), low, high))
     return pd.DataFrame(
         rows,
         columns=[
             "segment", "n", "promoters", "passives", "detractors", "nps_observed",
-            "nps_mean", "nps_hdi_low", "nps_hdi_high",
+            "nps_mean", "nps_low", "nps_high",
         ],
     ).astype({"n": int, "promoters": int, "passives": int, "detractors": int})  # fmt: skip
 
@@ -583,8 +565,8 @@ def csat_by_segment(
     Returns
     -------
     DataFrame
-        ``segment, n, satisfied, share_observed, share_mean, share_hdi_low,
-        share_hdi_high`` (one row per segment, then ``"All"``).
+        ``segment, n, satisfied, share_observed, share_mean, share_low,
+        share_high`` (one row per segment, then ``"All"``).
 
     Examples
     --------
@@ -607,12 +589,12 @@ def csat_by_segment(
     rows = []
     for label, (k, n) in counts.iterrows():
         a, b = prior + k, prior + n - k
-        low, high = _hdi_1d(rng.beta(a, b, size=draws))
+        low, high = hdi_1d(rng.beta(a, b, size=draws), HDI_PROB)
         rows.append((label, n, k, k / n if n else np.nan, a / (a + b), low, high))
     return pd.DataFrame(
         rows,
         columns=[
             "segment", "n", "satisfied", "share_observed", "share_mean",
-            "share_hdi_low", "share_hdi_high",
+            "share_low", "share_high",
         ],
     ).astype({"n": int, "satisfied": int})  # fmt: skip

@@ -16,7 +16,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from cxkit._checks import require_columns
+from cxkit._checks import MISSING_SEGMENT, require_columns
+from cxkit.stats import beta_hdi
 
 __all__ = [
     "STAGE_ORDER",
@@ -39,7 +40,6 @@ STAGE_ORDER: tuple[str, ...] = (
 
 START, END = "start", "end"
 _LEVELS = ("stage", "touchpoint")
-_HDI_PROB = 0.94
 
 FUNNEL_COLUMNS = ["stage", "step", "customers", "reached", "share_of_first",
                   "conversion_from_previous", "fallout", "fallout_share"]
@@ -663,27 +663,6 @@ def retention_matrix(table: pd.DataFrame, *, values: str = "retention") -> pd.Da
 # gaps
 # ---------------------------------------------------------------------------------------
 
-def _beta_hdi(a: np.ndarray, b: np.ndarray, prob: float = _HDI_PROB,
-              grid: int = 601) -> tuple[np.ndarray, np.ndarray]:
-    """Highest-density interval of Beta(a, b), vectorised over rows.
-
-    The narrowest interval holding ``prob`` is found by scanning the lower tail mass on a
-    grid (steps of 1e-4 for 94%): exact at the edges, where the HDI is one-sided
-    (no successes -> [0, q], all successes -> [q, 1]), unlike an equal-tailed interval
-    that would exclude the observed share.
-    """
-    from scipy import stats  # scipy is slow to import; only gap tables need it
-
-    a = np.asarray(a, dtype=float)[:, None]
-    b = np.asarray(b, dtype=float)[:, None]
-    lower_mass = np.linspace(0.0, 1.0 - prob, grid)[None, :]
-    lo = stats.beta.ppf(lower_mass, a, b)
-    hi = stats.beta.ppf(np.minimum(lower_mass + prob, 1.0), a, b)
-    best = np.argmin(hi - lo, axis=1)
-    rows = np.arange(len(best))
-    return lo[rows, best], hi[rows, best]
-
-
 def _gap_stats(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """n, mean/median gap, share met with its 94% HDI (Beta(1, 1) prior), per group."""
     met = df["met"]
@@ -699,7 +678,7 @@ def _gap_stats(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         out["share_met"] = np.where(rated > 0, out["n_met"] / rated, np.nan)
     if len(out):
-        lo, hi = _beta_hdi(1 + out["n_met"].to_numpy(), 1 + rated - out["n_met"].to_numpy())
+        lo, hi = beta_hdi(1 + out["n_met"].to_numpy(), 1 + rated - out["n_met"].to_numpy())
     else:
         lo = hi = np.array([], dtype=float)
     out["share_met_low"] = lo
@@ -708,7 +687,6 @@ def _gap_stats(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 _GAP_COLUMNS = ["customer_id", "touchpoint", "rule", "gap", "unit", "met"]
-_UNKNOWN_SEGMENT = "(unknown)"
 
 
 def _gaps_with_segment(gaps: pd.DataFrame, customers: pd.DataFrame, segment: str,
@@ -723,7 +701,7 @@ def _gaps_with_segment(gaps: pd.DataFrame, customers: pd.DataFrame, segment: str
     seg = seg.rename(columns={segment: "_segment"})
     g = g.merge(seg, on="customer_id", how="left")
     # gaps of customers without a segment are kept, under a visible label
-    g["_segment"] = g["_segment"].astype(object).where(g["_segment"].notna(), _UNKNOWN_SEGMENT)
+    g["_segment"] = g["_segment"].astype(object).where(g["_segment"].notna(), MISSING_SEGMENT)
     g["_segment"] = g["_segment"].astype(str)
     return g
 
@@ -740,7 +718,7 @@ def gap_by_segment(gaps: pd.DataFrame, customers: pd.DataFrame, *, segment: str 
         Ingested customers; needs ``customer_id`` and the ``segment`` column.
     segment : str
         Segment column of ``customers`` (``"region"``, ``"channel"``, ``"plan"``, ...).
-        Gaps of customers missing from ``customers`` are reported under ``"(unknown)"``.
+        Gaps of customers missing from ``customers`` are reported under ``"(missing)"`` (as missing segment values).
     touchpoint : str or list of str, optional
         Only these touchpoints. Default: all.
 

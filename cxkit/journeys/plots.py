@@ -7,13 +7,13 @@ so plots compose into the caller's figures and dashboards.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
+from cxkit._plots import axes as _axes
 from cxkit.journeys.analytics import (
     END,
     GAP_STAT_COLUMNS,
@@ -24,10 +24,6 @@ from cxkit.journeys.analytics import (
 
 __all__ = ["plot_funnel", "plot_transition_heatmap", "plot_cohort_retention",
            "plot_gap_by_segment", "plot_sankey"]
-
-
-def _axes(ax: Axes | None) -> Axes:
-    return plt.gca() if ax is None else ax
 
 
 def plot_funnel(funnel: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cxkit._json import jsonable as _jsonable
+
 _PARAMS = ("a", "b", "c", "d")
 
 
@@ -201,8 +203,3 @@ class ValueResult:
         idata.load()  # read into memory so the file is not held open
         meta = json.loads((path / "config.json").read_text(encoding="utf-8"))
         return cls(idata=idata, config=meta["config"], diagnostics=meta.get("diagnostics", {}))
-
-
-def _jsonable(obj):
-    return json.loads(json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist")
-                                 else str(o)))

@@ -38,7 +38,7 @@ def truth_table(result, truth) -> pd.DataFrame:
     """The result's effect summary with the true beta of every segment x driver next to it."""
     table = result.summary()
     table["true"] = [truth["beta"][s][d] for s, d in zip(table["segment"], table["driver"])]
-    table["covered"] = (table["hdi_3%"] <= table["true"]) & (table["true"] <= table["hdi_97%"])
+    table["covered"] = (table["hdi_low"] <= table["true"]) & (table["true"] <= table["hdi_high"])
     return table
 
 

@@ -34,11 +34,11 @@ def test_result_layout_and_config(short_fit, small_gaussian):
 
 def test_summary_is_tidy_per_segment_and_driver(short_fit):
     table = short_fit.summary()
-    assert list(table.columns) == ["segment", "driver", "mean", "sd", "hdi_3%", "hdi_97%",
+    assert list(table.columns) == ["segment", "driver", "mean", "sd", "hdi_low", "hdi_high",
                                    "r_hat", "ess_bulk", "ess_tail", "separation"]
     assert (table["separation"] == "").all()  # gaussian: nothing to separate
     assert len(table) == 3 * 4
-    assert (table["hdi_3%"] < table["mean"]).all() and (table["mean"] < table["hdi_97%"]).all()
+    assert (table["hdi_low"] < table["mean"]).all() and (table["mean"] < table["hdi_high"]).all()
     row = table.query("segment == 'S2' and driver == 'rating_app'").iloc[0]
     assert row["mean"] == pytest.approx(
         float(short_fit.idata.posterior["beta"].sel(segment="S2", driver="rating_app").mean()))
@@ -253,9 +253,9 @@ def _survey_fit(family, recovery):
     # (bernoulli about 5-10, ordinal about 10-12 log-odds per rating point; every split of
     # the ordinal outcome is separated there).
     sep = flagged.iloc[0]
-    assert np.isfinite(sep["hdi_97%"]) and sep["hdi_3%"] > 1.0 and sep["hdi_97%"] < 30
+    assert np.isfinite(sep["hdi_high"]) and sep["hdi_low"] > 1.0 and sep["hdi_high"] < 30
     print(f"{family}: separated effect mean {sep['mean']:.2f}, 94% HDI "
-          f"[{sep['hdi_3%']:.2f}, {sep['hdi_97%']:.2f}]")
+          f"[{sep['hdi_low']:.2f}, {sep['hdi_high']:.2f}]")
     assert_recovered(table[table["separation"] == ""], 0.1 * LOGISTIC_SD)
     return result, data
 

@@ -85,8 +85,8 @@ def test_effects_and_hdi_equal_arviz(beta, data):
     draws = beta[:, :, 1, 1]
     low, high = az.hdi(draws.ravel(), hdi_prob=0.94)
     assert row["effect_mean"] == pytest.approx(draws.mean())
-    assert row["effect_hdi_low"] == pytest.approx(low)
-    assert row["effect_hdi_high"] == pytest.approx(high)
+    assert row["effect_low"] == pytest.approx(low)
+    assert row["effect_high"] == pytest.approx(high)
     assert row["p_positive"] == 0.0
 
 
@@ -98,7 +98,7 @@ def test_importance_is_abs_effect_times_segment_sd(beta, data):
     assert row["driver_sd"] == pytest.approx(sd)
     assert row["importance_mean"] == pytest.approx(imp.mean())
     low, high = az.hdi(imp.ravel(), hdi_prob=0.94)
-    assert (row["importance_hdi_low"], row["importance_hdi_high"]) == pytest.approx((low, high))
+    assert (row["importance_low"], row["importance_high"]) == pytest.approx((low, high))
     assert row["n"] == 30
 
 
@@ -259,9 +259,9 @@ def test_nps_counts_mean_and_shrinking_interval():
     assert row.nps_observed == 30.0
     # Dirichlet(51, 31, 21): E[P - D] = (51 - 21) / 103
     assert row.nps_mean == pytest.approx(100 * 30 / 103, abs=0.5)
-    assert row.nps_hdi_low < 30 < row.nps_hdi_high
-    width_small = row.nps_hdi_high - row.nps_hdi_low
-    width_large = large.loc["North", "nps_hdi_high"] - large.loc["North", "nps_hdi_low"]
+    assert row.nps_low < 30 < row.nps_high
+    width_small = row.nps_high - row.nps_low
+    width_large = large.loc["North", "nps_high"] - large.loc["North", "nps_low"]
     assert width_large < width_small / 2.5  # ~ 1/sqrt(10)
     assert large.loc["North", "nps_mean"] == pytest.approx(30, abs=0.5)
 
@@ -303,7 +303,7 @@ def test_csat_top2_box_beta_posterior():
     assert (row.n, row.satisfied) == (10, 6)
     assert row.share_observed == 0.6
     assert row.share_mean == pytest.approx(7 / 12)  # Beta(1 + 6, 1 + 4)
-    assert row.share_hdi_low < 7 / 12 < row.share_hdi_high
+    assert row.share_low < 7 / 12 < row.share_high
     with pytest.raises(ValueError, match=r"integers in 1..5"):
         csat_by_segment(frame.assign(csat=[0] * 10), segment="region")
 
@@ -343,7 +343,7 @@ def test_summaries_of_a_real_fit_recover_the_dominant_driver():
     for segment in ["North", "South", "All"]:
         row = table.loc[(segment, "rating_delivery")]
         assert row["rank"] == 1
-        assert row["effect_hdi_low"] < 1.2 < row["effect_hdi_high"]
+        assert row["effect_low"] < 1.2 < row["effect_high"]
         assert row["p_positive"] == 1.0
     assert table.loc[("All", "gap_delivery"), "p_positive"] < 0.1
 

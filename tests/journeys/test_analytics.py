@@ -278,7 +278,7 @@ def test_gap_by_segment_stats_and_hdi(gaps, customers):
                                   "median_gap", "n_met", "share_met", "share_met_low",
                                   "share_met_high", "unit"]
     assert g[["touchpoint", "region", "n", "n_met", "unit"]].values.tolist() == [
-        ["delivery", "(unknown)", 1, 0, "days"],
+        ["delivery", "(missing)", 1, 0, "days"],
         ["delivery", "North", 2, 1, "days"],
         ["delivery", "South", 2, 2, "days"],
         ["support", "South", 2, 1, "hours"],
@@ -299,7 +299,7 @@ def test_gap_by_segment_touchpoint_filter_and_unknown_met(gaps, customers):
     gaps["met"] = gaps["met"].astype("boolean")
     gaps.loc[gaps["customer_id"].eq("C1"), "met"] = pd.NA  # e.g. not delivered yet
     g = gap_by_segment(gaps, customers, segment="plan", touchpoint="delivery")
-    assert g["plan"].tolist() == ["(unknown)", "basic", "pro"]
+    assert g["plan"].tolist() == ["(missing)", "basic", "pro"]
     basic = g.iloc[1]
     assert (basic["n"], basic["n_met"], basic["share_met"]) == (2, 1, 1.0)  # C1 unrated
 
@@ -318,8 +318,8 @@ def test_journey_gaps_table_stacks_segments(gaps, customers):
     assert t.columns.tolist() == JOURNEY_GAPS_COLUMNS
     delivery = t.loc[t["touchpoint"] == "delivery"]
     assert delivery[["segment_var", "segment_value", "n"]].values.tolist() == [
-        ["region", "(unknown)", 1], ["region", "North", 2], ["region", "South", 2],
-        ["channel", "(unknown)", 1], ["channel", "app", 2], ["channel", "web", 2],
+        ["region", "(missing)", 1], ["region", "North", 2], ["region", "South", 2],
+        ["channel", "(missing)", 1], ["channel", "app", 2], ["channel", "web", 2],
         ["overall", "all", 5],
     ]
     assert t.loc[t["touchpoint"] == "support", "segment_var"].tolist() == [
