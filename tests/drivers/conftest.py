@@ -23,12 +23,15 @@ def small_gaussian():
 
 
 @pytest.fixture(scope="session")
-def short_fit(small_gaussian):
-    """A real nutpie fit with short chains (gate off): plumbing tests reuse it."""
+def short_fit(small_gaussian, sampling_patcher):
+    """A fit on prior draws (tests/conftest.py ``mock_sampling``; gate off): plumbing tests
+    reuse it. Everything but the sampler runs (preparation, model, deterministics, config);
+    its numbers are not a posterior, so tests on it check layout and arithmetic only."""
     from cxkit.drivers import fit_drivers
 
     data, _ = small_gaussian
-    with warnings.catch_warnings():
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
+        sampling_patcher(mp)
         warnings.simplefilter("ignore", FutureWarning)
         return fit_drivers(data, outcome="y", drivers=list(SMALL_DRIVERS), segments="segment",
                            draws=200, tune=200, chains=2, gate="off", seed=1)
