@@ -45,7 +45,13 @@ _METRIC_COLUMNS = ["metric", "segment", "value", "value_low", "value_high", "kin
 
 
 def _read(path: Path) -> pd.DataFrame | None:
-    return pd.read_parquet(path) if path.is_file() else None
+    """A run's table; runs published before the interval rename (``<stat>_hdi_low``) are
+    read with today's names (``<stat>_low``), so the first run after an upgrade still
+    compares with the last one."""
+    if not path.is_file():
+        return None
+    t = pd.read_parquet(path)
+    return t.rename(columns=lambda c: c.replace("_hdi_low", "_low").replace("_hdi_high", "_high"))
 
 
 def _interval(t: pd.DataFrame, stat: str) -> tuple[pd.Series, pd.Series]:

@@ -121,3 +121,13 @@ def test_describe_changes_in_plain_words(tmp_path):
     assert not any("region=South" in line for line in lines)  # unchanged
     html = trend.write_changes(rows, lines, tmp_path / "trend.html").read_text()
     assert "Compared with run a" in html and "NPS (All) fell" in html
+
+
+def test_a_run_published_before_the_interval_rename_is_still_read(tmp_path):
+    new = write_run(tmp_path / "new", nps={"North": (50, 30, 20)})
+    old = tmp_path / "old" / "tables"
+    old.mkdir(parents=True)
+    legacy = nps_table({"North": (50, 30, 20)}).rename(
+        columns={"nps_low": "nps_hdi_low", "nps_high": "nps_hdi_high"})
+    legacy.to_parquet(old / "nps_by_segment.parquet", index=False)
+    pd.testing.assert_frame_equal(trend.metrics(tmp_path / "old"), trend.metrics(new))
