@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from cxkit._checks import MISSING_SEGMENT
-from cxkit.publish import save_table
+from cxkit.publish import read_parquet, save_table
 from cxkit.stats import HDI_PROB, beta_equal_tailed
 
 __all__ = ["TREND_COLUMNS", "metrics", "compare", "update_trend", "describe_changes"]
@@ -45,13 +45,8 @@ _METRIC_COLUMNS = ["metric", "segment", "value", "value_low", "value_high", "kin
 
 
 def _read(path: Path) -> pd.DataFrame | None:
-    """A run's table; runs published before the interval rename (``<stat>_hdi_low``) are
-    read with today's names (``<stat>_low``), so the first run after an upgrade still
-    compares with the last one."""
-    if not path.is_file():
-        return None
-    t = pd.read_parquet(path)
-    return t.rename(columns=lambda c: c.replace("_hdi_low", "_low").replace("_hdi_high", "_high"))
+    """A run's table, with today's column names (:func:`cxkit.publish.read_parquet`)."""
+    return read_parquet(path) if path.is_file() else None
 
 
 def _interval(t: pd.DataFrame, stat: str) -> tuple[pd.Series, pd.Series]:
