@@ -241,7 +241,7 @@ def run_survey(n: int, family: str, seed: int, chains: int | None, draws: int | 
     table["true"] = [truth["beta"][s][dr] for s, dr in zip(table["segment"], table["driver"])]
     sep = {(x["segment"], x["driver"]) for x in truth["separated"]}
     keep = [(s, dr) not in sep for s, dr in zip(table["segment"], table["driver"])]
-    covered = ((table["hdi_3%"] <= table["true"]) & (table["true"] <= table["hdi_97%"]))[keep]
+    covered = ((table["hdi_low"] <= table["true"]) & (table["true"] <= table["hdi_high"]))[keep]
     top_model = table.loc[table.groupby("segment")["mean"].idxmax(), ["segment", "driver"]]
     top_mle = {s: max(c, key=c.get) for s, c in floor["coefs"].items()}
     agree = sum(top_mle[s] == dr for s, dr in top_model.itertuples(index=False))

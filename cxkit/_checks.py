@@ -23,3 +23,8 @@ def require_columns(data: pd.DataFrame, columns: Iterable[str], *, table: str, h
     if missing:
         raise error(f"{table} table is missing column(s) {missing}; it has "
                     f"{list(data.columns)}. {hint}")
+
+
+#: The segment label of rows whose segment value is missing (or whose customer is not in
+#: the customers table), in every table that groups by segment.
+MISSING_SEGMENT = "(missing)"

@@ -39,6 +39,27 @@ def save_table(data: pd.DataFrame, run_dir: str | Path, name: str) -> Path:
     return out
 
 
+def read_parquet(path: str | Path, **kwargs) -> pd.DataFrame:
+    """Read one parquet file of a run with today's column names.
+
+    Runs published before the interval rename named intervals ``<stat>_hdi_low`` /
+    ``<stat>_hdi_high``; they are read as ``<stat>_low`` / ``<stat>_high``, so trend and the
+    dashboards' run picker keep working with older runs.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "t.parquet"
+    >>> pd.DataFrame({"nps_hdi_low": [1.0], "nps_mean": [2.0]}).to_parquet(p)
+    >>> list(read_parquet(p).columns)
+    ['nps_low', 'nps_mean']
+    """
+    table = pd.read_parquet(path, **kwargs)
+    legacy = {c: c.replace("_hdi_low", "_low").replace("_hdi_high", "_high")
+              for c in table.columns if str(c).endswith(("_hdi_low", "_hdi_high"))}
+    return table.rename(columns=legacy) if legacy else table
+
+
 def read_table(run_dir: str | Path, name: str) -> pd.DataFrame:
     """Read ``<run_dir>/tables/<name>.parquet``, naming what exists if it is missing."""
     path = Path(run_dir) / "tables" / f"{name}.parquet"
@@ -46,7 +67,7 @@ def read_table(run_dir: str | Path, name: str) -> pd.DataFrame:
         have = sorted(p.stem for p in path.parent.glob("*.parquet"))
         raise FileNotFoundError(f"{path} not found; tables in this run: {have or 'none'}. "
                                 f"Did the notebook that writes {name!r} run?")
-    return pd.read_parquet(path)
+    return read_parquet(path)
 
 
 def model_dir(run_dir: str | Path, name: str) -> Path:

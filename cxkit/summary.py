@@ -100,16 +100,16 @@ def effect_sentence(row: pd.Series, *, outcome: str = "nps", family: str = "gaus
 
     Examples
     --------
-    >>> r = pd.Series({"driver": "rating_price", "effect_mean": 0.45, "effect_hdi_low": 0.35,
-    ...                "effect_hdi_high": 0.52})
+    >>> r = pd.Series({"driver": "rating_price", "effect_mean": 0.45, "effect_low": 0.35,
+    ...                "effect_high": 0.52})
     >>> effect_sentence(r)  # doctest: +NORMALIZE_WHITESPACE
     'Price rating: +0.45 points on the 0-10 recommend scale per rating point (94% interval
     +0.35 to +0.52); a higher price rating goes with a higher answer.'
     """
     label, unit = driver_words(str(row["driver"]), gap_unit)
     _, out_unit = outcome_words(outcome, family)
-    mean, low, high = (float(row[k]) for k in ("effect_mean", "effect_hdi_low",
-                                               "effect_hdi_high"))
+    mean, low, high = (float(row[k]) for k in ("effect_mean", "effect_low",
+                                               "effect_high"))
     if low > 0:
         direction = f"a higher {label} goes with a higher answer"
     elif high < 0:
@@ -253,7 +253,7 @@ def run_summary(run_dir: str | Path, *, min_n: int | None = None) -> list[str]:
         b = sc.sort_values("rank").iloc[0]
         out.append(f"**Best initiative**: {b['scenario']}: revenue "
                    f"{b['delta_revenue_mean']:+,.0f} (94% interval "
-                   f"{b['delta_revenue_hdi_low']:+,.0f} to {b['delta_revenue_hdi_high']:+,.0f}"
+                   f"{b['delta_revenue_low']:+,.0f} to {b['delta_revenue_high']:+,.0f}"
                    f"); costs are not in this run, so no ROI.")
 
     rar = t.get("revenue_at_risk")

@@ -27,7 +27,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from cxkit.publish import save_table
+from cxkit._checks import MISSING_SEGMENT
+from cxkit.publish import read_parquet, save_table
+from cxkit.stats import HDI_PROB, beta_equal_tailed
 
 __all__ = ["TREND_COLUMNS", "metrics", "compare", "update_trend", "describe_changes"]
 
@@ -43,29 +45,29 @@ _METRIC_COLUMNS = ["metric", "segment", "value", "value_low", "value_high", "kin
 
 
 def _read(path: Path) -> pd.DataFrame | None:
-    return pd.read_parquet(path) if path.is_file() else None
+    """A run's table, with today's column names (:func:`cxkit.publish.read_parquet`)."""
+    return read_parquet(path) if path.is_file() else None
 
 
 def _interval(t: pd.DataFrame, stat: str) -> tuple[pd.Series, pd.Series]:
-    for low, high in ((f"{stat}_low", f"{stat}_high"), (f"{stat}_hdi_low", f"{stat}_hdi_high")):
-        if low in t and high in t:
-            return t[low], t[high]
+    low, high = f"{stat}_low", f"{stat}_high"
+    if low in t and high in t:
+        return t[low], t[high]
     raise KeyError(f"no interval columns for {stat!r} ({stat}_low/_high) in {list(t.columns)}")
 
 
 def _beta_rows(metric: str, segment: pd.Series, k: pd.Series, n: pd.Series) -> pd.DataFrame:
-    from scipy import stats
-
     k, n = k.astype(float).to_numpy(), n.astype(float).to_numpy()
     a, b = k + 1, n - k + 1
+    low, high = beta_equal_tailed(a, b, HDI_PROB)
     return pd.DataFrame({"metric": metric, "segment": segment.astype(str).to_numpy(),
-                         "value": a / (a + b), "value_low": stats.beta.ppf(0.03, a, b),
-                         "value_high": stats.beta.ppf(0.97, a, b), "kind": "beta", "a": a,
+                         "value": a / (a + b), "value_low": low,
+                         "value_high": high, "kind": "beta", "a": a,
                          "b": b, "c": np.nan})
 
 
 def _segment_labels(data: pd.DataFrame, segments: Sequence[str]) -> pd.Series:
-    return data[list(segments)].astype("string").fillna("(missing)").agg("|".join, axis=1)
+    return data[list(segments)].astype("string").fillna(MISSING_SEGMENT).agg("|".join, axis=1)
 
 
 def metrics(run_dir: str | Path, *, segments: Sequence[str] = ()) -> pd.DataFrame:

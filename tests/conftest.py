@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import sys
+import warnings
 
 import pytest
 
@@ -55,3 +56,71 @@ def _seed_and_close_figures():
     plt = sys.modules.get("matplotlib.pyplot")
     if plt is not None:
         plt.close("all")
+
+
+class _MockCompiled:
+    """What ``nutpie.compile_pymc_model`` returns under :func:`mock_sampling`."""
+
+    def __init__(self, model, var_names=None):
+        self.model = model
+        names = var_names or ([v.name for v in model.free_RVs]
+                              + [v.name for v in model.deterministics])
+        self.var_names = list(names)
+
+
+def _prior_as_posterior(compiled: _MockCompiled, *, draws: int, chains: int = 2, seed=None,
+                        **_ignored):
+    """Prior draws of the compiled model's variables, shaped ``(chain, draw, ...)`` like
+    nutpie's posterior, with a ``sample_stats.diverging`` of zeros."""
+    import arviz as az
+    import numpy as np
+    import pymc as pm
+
+    chains = chains or 2
+    with warnings.catch_warnings():  # Potentials (soft constraints) do not shape prior draws
+        warnings.filterwarnings("ignore", "The effect of Potentials", UserWarning)
+        prior = pm.sample_prior_predictive(draws=draws * chains, model=compiled.model,
+                                           var_names=compiled.var_names, random_seed=seed,
+                                           compile_kwargs={"mode": "FAST_COMPILE"}).prior
+    posterior, dims = {}, {}
+    for name in compiled.var_names:
+        values = prior[name].values[0]  # (draw, ...)
+        posterior[name] = values.reshape(chains, draws, *values.shape[1:])
+        dims[name] = list(prior[name].dims[2:])
+    coords = {k: v.values for k, v in prior.coords.items() if k not in ("chain", "draw")}
+    return az.from_dict(posterior=posterior, dims=dims, coords=coords,
+                        sample_stats={"diverging": np.zeros((chains, draws), dtype=bool)})
+
+
+def patch_sampling(monkeypatch) -> None:
+    """Apply :func:`mock_sampling`'s patches with ``monkeypatch`` (any scope)."""
+    import nutpie
+
+    from cxkit.drivers import sampling
+
+    monkeypatch.setattr(nutpie, "compile_pymc_model",
+                        lambda model, var_names=None, **_: _MockCompiled(model, var_names))
+    monkeypatch.setattr(nutpie, "sample", _prior_as_posterior)
+    monkeypatch.setattr(sampling, "time_gradient", lambda compiled, n_evals=10: 1e-4)
+
+
+@pytest.fixture(scope="session")
+def sampling_patcher():
+    """:func:`patch_sampling` for fixtures of a wider scope than ``mock_sampling`` (use it
+    inside ``pytest.MonkeyPatch.context()``; test files cannot import conftest)."""
+    return patch_sampling
+
+
+@pytest.fixture
+def mock_sampling(monkeypatch):
+    """Replace nutpie by prior draws for plumbing tests (driver and value models).
+
+    ``fit_drivers`` and ``fit_value_model`` run as usual (data preparation, model building,
+    deterministics, result tables, save/load) but ``nutpie.compile_pymc_model`` compiles
+    nothing and ``nutpie.sample`` returns ``chains x draws`` prior draws of the model's
+    variables: seconds instead of a compile and a real MCMC run. The draws are not a
+    posterior, so tests using this fixture check shapes, labels and files, never values;
+    the recovery tests sample for real.
+    """
+    patch_sampling(monkeypatch)
+    return _prior_as_posterior

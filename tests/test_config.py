@@ -158,3 +158,15 @@ def test_missing_policy_forms_and_snapshot_flag_rule(tmp_path):
     with pytest.raises(ConfigError, match="exactly one of 'churned' or 'retained'"):
         load_config(write(tmp_path, dict(MINIMAL, value={"segment": "p", "snapshot": snap}),
                           "s.yaml"))
+
+
+def test_one_config_error_catches_run_and_sources_yaml_errors():
+    from cxkit.config import ConfigError
+    from cxkit.ingest.errors import ConfigError as IngestConfigError, IngestError
+
+    err = IngestConfigError("sources.yaml: unknown key 'colums'; did you mean 'columns'?")
+    assert isinstance(err, ConfigError) and isinstance(err, IngestError)
+    try:
+        raise err
+    except ConfigError as caught:
+        assert str(caught) == "sources.yaml: unknown key 'colums'; did you mean 'columns'?"

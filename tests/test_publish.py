@@ -44,3 +44,15 @@ def test_package_versions_and_watermark():
     assert versions["surely-not-installed-pkg"] is None and versions["python"]
     wm = publish.watermark()
     assert list(wm.columns) == ["package", "version"] and "pymc" in set(wm["package"])
+
+
+def test_read_parquet_and_read_table_use_todays_interval_names(tmp_path):
+    from cxkit.publish import read_parquet, read_table
+
+    (tmp_path / "tables").mkdir()
+    legacy = pd.DataFrame({"effect_mean": [0.5], "effect_hdi_low": [0.1],
+                           "effect_hdi_high": [0.9], "note_hdi": ["kept"]})
+    legacy.to_parquet(tmp_path / "tables" / "driver_importance.parquet", index=False)
+    want = ["effect_mean", "effect_low", "effect_high", "note_hdi"]
+    assert list(read_parquet(tmp_path / "tables" / "driver_importance.parquet").columns) == want
+    assert list(read_table(tmp_path, "driver_importance").columns) == want

@@ -18,12 +18,12 @@ def test_units_in_plain_words():
 
 
 def test_effect_sentence_direction_and_uncertainty():
-    row = pd.Series({"driver": "gap_delivery", "effect_mean": -0.38, "effect_hdi_low": -0.42,
-                     "effect_hdi_high": -0.33})
+    row = pd.Series({"driver": "gap_delivery", "effect_mean": -0.38, "effect_low": -0.42,
+                     "effect_high": -0.33})
     assert effect_sentence(row) == (
         "Delivery delay: -0.38 points on the 0-10 recommend scale per day late (94% interval "
         "-0.42 to -0.33); a higher delivery delay goes with a lower answer.")
-    row["effect_hdi_high"] = 0.1
+    row["effect_high"] = 0.1
     assert effect_sentence(row).endswith("the direction is not clear from these data.")
 
 

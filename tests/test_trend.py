@@ -18,8 +18,8 @@ def nps_table(counts: dict[str, tuple[int, int, int]]) -> pd.DataFrame:
         n = p + m + d
         nps = 100 * (p - d) / n
         rows.append({"segment": seg, "n": n, "promoters": p, "passives": m, "detractors": d,
-                     "nps_observed": nps, "nps_mean": nps, "nps_hdi_low": nps - 10,
-                     "nps_hdi_high": nps + 10})
+                     "nps_observed": nps, "nps_mean": nps, "nps_low": nps - 10,
+                     "nps_high": nps + 10})
     return pd.DataFrame(rows)
 
 
@@ -49,8 +49,8 @@ def gaps_table(share_north: float, n: int = 400) -> pd.DataFrame:
 def test_metrics_reads_every_table_with_intervals(tmp_path):
     resp = pd.DataFrame({"csat": [5, 4, 2, 1, 5, None], "region": list("NNSSNS")})
     imp = pd.DataFrame({"segment": "All", "driver": ["speed", "price"],
-                        "importance_mean": [2.0, 1.0], "importance_hdi_low": [1.0, 0.5],
-                        "importance_hdi_high": [3.0, 1.5]})
+                        "importance_mean": [2.0, 1.0], "importance_low": [1.0, 0.5],
+                        "importance_high": [3.0, 1.5]})
     run = write_run(tmp_path / "r", nps={"All": (50, 30, 20)}, csat=resp, importance=imp,
                     gaps=gaps_table(0.8))
     m = trend.metrics(run, segments=["region"]).set_index(["metric", "segment"])
@@ -121,3 +121,13 @@ def test_describe_changes_in_plain_words(tmp_path):
     assert not any("region=South" in line for line in lines)  # unchanged
     html = trend.write_changes(rows, lines, tmp_path / "trend.html").read_text()
     assert "Compared with run a" in html and "NPS (All) fell" in html
+
+
+def test_a_run_published_before_the_interval_rename_is_still_read(tmp_path):
+    new = write_run(tmp_path / "new", nps={"North": (50, 30, 20)})
+    old = tmp_path / "old" / "tables"
+    old.mkdir(parents=True)
+    legacy = nps_table({"North": (50, 30, 20)}).rename(
+        columns={"nps_low": "nps_hdi_low", "nps_high": "nps_hdi_high"})
+    legacy.to_parquet(old / "nps_by_segment.parquet", index=False)
+    pd.testing.assert_frame_equal(trend.metrics(tmp_path / "old"), trend.metrics(new))

@@ -25,11 +25,11 @@ class DriversApp(Page):
 
     title = "What drives the score"
     key = "drivers"
-    required = {"driver_importance": ("segment", "driver", "effect_mean", "effect_hdi_low",
-                                      "effect_hdi_high", "importance_mean", "p_top3", "rank")}
+    required = {"driver_importance": ("segment", "driver", "effect_mean", "effect_low",
+                                      "effect_high", "importance_mean", "p_top3", "rank")}
     optional = {"importance_performance": ("segment", "driver", "importance_mean",
                                            "performance_norm"),
-                "nps_by_segment": ("segment", "n", "nps_mean", "nps_hdi_low", "nps_hdi_high"),
+                "nps_by_segment": ("segment", "n", "nps_mean", "nps_low", "nps_high"),
                 "journey_gaps": ("touchpoint", "unit")}
 
     def build(self) -> list:
@@ -77,7 +77,7 @@ class DriversApp(Page):
             parts.append(w.HTML("<h3>NPS by segment (-100 to 100)</h3>" + table_html(
                 self.tables["nps_by_segment"], {
                     "segment": "segment", "n": "responses", "nps_mean": "NPS",
-                    "nps_hdi_low": "NPS, low (94%)", "nps_hdi_high": "NPS, high (94%)"},
+                    "nps_low": "NPS, low (94%)", "nps_high": "NPS, high (94%)"},
                 min_n=self.min_n, n_col="n")))
         return parts
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from cxkit.publish import read_parquet
+
 #: Environment variable through which ``serve`` tells the notebooks which run to show.
 RUN_DIR_ENV = "CXKIT_RUN_DIR"
 MANIFEST_KEYS = ("run_id", "status", "started_at", "finished_at")
@@ -106,7 +108,7 @@ def load_run(run_dir: str | Path, required: dict[str, tuple[str, ...]],
                 data.problems.append(f"{path} is missing; {HOW_TO_CREATE}.")
             continue
         try:
-            table = pd.read_parquet(path)
+            table = read_parquet(path)
         except Exception as exc:  # noqa: BLE001 - a truncated or foreign file: say which, keep going
             data.problems.append(f"{path} cannot be read ({type(exc).__name__}: {exc}); "
                                  f"re-run `make run`.")

@@ -3,7 +3,7 @@
 Public API::
 
     from cxkit.drivers import build_driver_model, fit_drivers, DriverResult
-    from cxkit.drivers.diagnostics import check_convergence, ConvergenceError
+    from cxkit.diagnostics import check_convergence, ConvergenceError
     from cxkit.drivers.separation import detect_separation   # also for other logit models
     from cxkit.drivers.priors import Normal, HalfNormal, Exponential, DEFAULT_PRIORS
 
@@ -28,9 +28,9 @@ _EXPORTS = {
     "fit_drivers": "cxkit.drivers.fit",
     "DriverResult": "cxkit.drivers.fit",
     "DriverConfig": "cxkit.drivers.fit",
-    "check_convergence": "cxkit.drivers.diagnostics",
+    "check_convergence": "cxkit.diagnostics",
     "detect_separation": "cxkit.drivers.separation",
-    "ConvergenceError": "cxkit.drivers.diagnostics",
+    "ConvergenceError": "cxkit.diagnostics",
     "Normal": "cxkit.drivers.priors",
     "HalfNormal": "cxkit.drivers.priors",
     "Exponential": "cxkit.drivers.priors",

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 import warnings
-from pathlib import Path
 from typing import Any, Literal, Sequence
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from cxkit.drivers.diagnostics import check_convergence, format_failures, raise_if_failed
+from cxkit._json import jsonable as _jsonable
+from cxkit.results import ModelResult
+from cxkit.stats import HDI_PROB
+from cxkit.diagnostics import check_convergence, format_failures, raise_if_failed
 from cxkit.drivers.model import (
     Family,
     Parametrization,
@@ -68,20 +69,7 @@ class DriverConfig(BaseModel):
     cxkit_version: str = ""
 
 
-def _jsonable(obj):
-    """NaN/inf -> None and numpy scalars -> Python, so the JSON is standard."""
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-class DriverResult:
+class DriverResult(ModelResult):
     """A fitted driver model.
 
     Attributes
@@ -98,6 +86,10 @@ class DriverResult:
         :func:`cxkit.drivers.separation.detect_separation` as records (see
         :attr:`separation`).
     """
+
+    CONFIG_ATTR = CONFIG_ATTR
+    DIAGNOSTICS_ATTR = DIAGNOSTICS_ATTR
+    NAME = "driver"
 
     def __init__(self, idata, config: DriverConfig, diagnostics: dict):
         self.idata = idata
@@ -124,7 +116,7 @@ class DriverResult:
         return pd.DataFrame(self.diagnostics.get("separation") or [], columns=COLUMNS)
 
     def summary(self, var_name: str = "beta") -> pd.DataFrame:
-        """Tidy effect table: ``segment, driver, mean, sd, hdi_3%, hdi_97%, r_hat, ess_bulk,
+        """Tidy effect table: ``segment, driver, mean, sd, hdi_low, hdi_high, r_hat, ess_bulk,
         ess_tail, separation``.
 
         ``separation`` names what the data cannot identify for that segment and driver
@@ -150,9 +142,9 @@ class DriverResult:
             "mean": da.mean(("chain", "draw")).to_series(),
             "sd": da.std(("chain", "draw")).to_series(),
         })
-        hdi = az.hdi(self.idata, var_names=[var_name], hdi_prob=0.94)[var_name]
-        table["hdi_3%"] = hdi.sel(hdi="lower").to_series()
-        table["hdi_97%"] = hdi.sel(hdi="higher").to_series()
+        hdi = az.hdi(self.idata, var_names=[var_name], hdi_prob=HDI_PROB)[var_name]
+        table["hdi_low"] = hdi.sel(hdi="lower").to_series()
+        table["hdi_high"] = hdi.sel(hdi="higher").to_series()
         table["r_hat"] = az.rhat(self.idata, var_names=[var_name])[var_name].to_series()
         table["ess_bulk"] = az.ess(self.idata, var_names=[var_name], method="bulk")[var_name].to_series()
         table["ess_tail"] = az.ess(self.idata, var_names=[var_name], method="tail")[var_name].to_series()
@@ -162,7 +154,7 @@ class DriverResult:
         elif var_name == "beta_level1":
             table = table.rename(columns={"level1": "segment"})
         table["separation"] = self._separation_column(table)
-        return table[["segment", "driver", "mean", "sd", "hdi_3%", "hdi_97%",
+        return table[["segment", "driver", "mean", "sd", "hdi_low", "hdi_high",
                       "r_hat", "ess_bulk", "ess_tail", "separation"]]
 
     def _separation_column(self, table: pd.DataFrame) -> pd.Series:
@@ -260,52 +252,13 @@ class DriverResult:
             out += (values[j + 1] - values[j]) * expit(eta - cut[:, j, None])
         return out
 
-    # -- persistence ----------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Write ``idata.nc``, ``config.json`` and ``summary.parquet`` into directory ``path``.
-
-        Examples
-        --------
-        >>> result.save("reports/run/models/drivers")      # doctest: +SKIP
-        """
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        config = self.config.model_dump()
-        diagnostics = _jsonable(self.diagnostics)
-        self.idata.attrs[CONFIG_ATTR] = json.dumps(_jsonable(config))
-        self.idata.attrs[DIAGNOSTICS_ATTR] = json.dumps(diagnostics)
-        self.idata.to_netcdf(str(path / "idata.nc"))
-        (path / "config.json").write_text(
-            json.dumps({"config": _jsonable(config), "diagnostics": diagnostics}, indent=2)
-        )
-        self.summary().to_parquet(path / "summary.parquet", index=False)
-        return path
+    # -- persistence (save/load: cxkit.results.ModelResult) ---------------------------------
+    def _config_dict(self) -> dict:
+        return _jsonable(self.config.model_dump())
 
     @classmethod
-    def load(cls, path: str | Path) -> "DriverResult":
-        """Read a result written by :meth:`save`.
-
-        Examples
-        --------
-        >>> result = DriverResult.load("reports/latest/models/drivers")   # doctest: +SKIP
-        """
-        import arviz as az
-
-        path = Path(path)
-        nc = path / "idata.nc"
-        if not nc.exists():
-            raise FileNotFoundError(f"{nc} not found: is {path} a directory written by DriverResult.save?")
-        idata = az.from_netcdf(str(nc))
-        # Pull the draws into memory so the file is not held open.
-        for group in idata.groups():
-            setattr(idata, group, getattr(idata, group).load())
-        saved = json.loads((path / "config.json").read_text()) if (path / "config.json").exists() else {
-            "config": json.loads(idata.attrs[CONFIG_ATTR]),
-            "diagnostics": json.loads(idata.attrs[DIAGNOSTICS_ATTR]),
-        }
-        diagnostics = {k: (float("nan") if v is None and k.startswith(("max_", "min_")) else v)
-                       for k, v in saved["diagnostics"].items()}
-        return cls(idata, DriverConfig(**saved["config"]), diagnostics)
+    def _from_saved(cls, idata, config: dict, diagnostics: dict) -> "DriverResult":
+        return cls(idata, DriverConfig(**config), diagnostics)
 
 
 def fit_drivers(
@@ -342,7 +295,7 @@ def fit_drivers(
         Chains run in parallel (default: ``min(chains, CPU count)``).
     gate
         ``"raise"`` (default): a fit failing the convergence gate raises
-        :class:`~cxkit.drivers.diagnostics.ConvergenceError` with the numbers, the
+        :class:`~cxkit.diagnostics.ConvergenceError` with the numbers, the
         settings that usually help, and the failed result itself (``err.result``).
         ``"warn"``: warn and return the result (``result.diagnostics["passed"]`` is False;
         a report built on it must say so first). ``"off"``: compute diagnostics only.

@@ -13,17 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cxkit._plots import axes as _axes
 from cxkit._checks import require_columns
 from cxkit.drivers.summaries import ALL, QUADRANTS
 
 # one colour per IPA quadrant, from seaborn's colour-blind palette order
 _QUADRANT_COLOURS = dict(zip(QUADRANTS, ["#D55E00", "#009E73", "#999999", "#0072B2"]))
-
-
-def _axes(ax):
-    import matplotlib.pyplot as plt  # pyplot is slow to import and picks a backend
-
-    return plt.gca() if ax is None else ax
 
 
 def _require(table: pd.DataFrame, columns: list[str], source: str) -> None:
@@ -89,7 +84,7 @@ def plot_driver_effects(
     """
     if value not in ("effect", "importance"):
         raise ValueError(f"value must be 'effect' or 'importance', got {value!r}.")
-    cols = [f"{value}_mean", f"{value}_hdi_low", f"{value}_hdi_high"]
+    cols = [f"{value}_mean", f"{value}_low", f"{value}_high"]
     _require(table, ["segment", "driver", *cols], "driver_importance")
     rows, segment = _one_segment(table, segment)
     # most important at the top: matplotlib draws y = 0 at the bottom
@@ -141,7 +136,7 @@ def plot_importance_performance(
     ... # doctest: +SKIP
     """
     needed = [
-        "segment", "driver", "importance_mean", "importance_hdi_low", "importance_hdi_high",
+        "segment", "driver", "importance_mean", "importance_low", "importance_high",
         "performance_norm", "performance_norm_low", "performance_norm_high", "quadrant",
         "importance_median", "performance_median",
     ]  # fmt: skip
@@ -163,7 +158,7 @@ def plot_importance_performance(
                 part["performance_norm_high"],
             ),
             yerr=_hdi_xerr(
-                part["importance_mean"], part["importance_hdi_low"], part["importance_hdi_high"]
+                part["importance_mean"], part["importance_low"], part["importance_high"]
             ),
             color=_QUADRANT_COLOURS[quadrant],
             label=quadrant,
@@ -208,7 +203,7 @@ def plot_nps_by_segment(table: pd.DataFrame, *, ax=None, **kwargs):
     """
     _require(
         table,
-        ["segment", "n", "nps_observed", "nps_mean", "nps_hdi_low", "nps_hdi_high"],
+        ["segment", "n", "nps_observed", "nps_mean", "nps_low", "nps_high"],
         "nps_by_segment",
     )
     # "All" on top as the reference, segments below it in table order
@@ -219,7 +214,7 @@ def plot_nps_by_segment(table: pd.DataFrame, *, ax=None, **kwargs):
     ax.errorbar(
         rows["nps_mean"],
         y,
-        xerr=_hdi_xerr(rows["nps_mean"], rows["nps_hdi_low"], rows["nps_hdi_high"]),
+        xerr=_hdi_xerr(rows["nps_mean"], rows["nps_low"], rows["nps_high"]),
         **kwargs,
     )
     ax.scatter(rows["nps_observed"], y, marker="x", color="C3", label="observed", zorder=3)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from cxkit import config as _config
+
 __all__ = ["IngestError", "ConfigError", "SchemaMismatchError", "SourceReadError",
            "EncodingError"]
 
@@ -10,8 +12,12 @@ class IngestError(Exception):
     """Base class for every ingestion error (catch this one in callers)."""
 
 
-class ConfigError(IngestError):
-    """A sources YAML or touchpoint catalog is invalid (unknown key, bad value, missing file)."""
+class ConfigError(IngestError, _config.ConfigError):
+    """A sources YAML or touchpoint catalog is invalid (unknown key, bad value, missing file).
+
+    Also a :class:`cxkit.config.ConfigError`, so ``except cxkit.config.ConfigError`` catches
+    a bad run YAML and a bad sources YAML alike.
+    """
 
 
 class SchemaMismatchError(IngestError):

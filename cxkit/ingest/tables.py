@@ -14,6 +14,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
+from cxkit._json import jsonable as _jsonable
 from cxkit.ingest.config import UNITS, Catalog, Rule, SourcesSpec
 from cxkit.ingest.engine import UTC_TS, Engine
 from cxkit.ingest.parse import blank_to_null, json_object
@@ -288,21 +289,6 @@ def responses_table(spec: SourcesSpec, finals, catalog: Catalog, gaps: ibis.Tabl
             f"breach_{tp}": j._br.fill_null(0).cast("int64"),
             f"never_{tp}": ibis.cases((j._nv.fill_null(0) > 0, 1), else_=0).cast("int64")})
     return r
-
-
-def _jsonable(v):
-    if v is None:
-        return None
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if isinstance(v, (pd.Timestamp, datetime)):
-        return v.isoformat()
-    if hasattr(v, "item"):
-        return v.item()
-    return v
 
 
 def account(engine: Engine, f: ibis.Table) -> tuple[int, pd.DataFrame]:

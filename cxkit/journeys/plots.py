@@ -1,33 +1,24 @@
 """Axes-level plots of the journey tables (seaborn style).
 
 Each ``plot_x(table, *, ax=None, **kwargs)`` draws one table from
-:mod:`cxkit.journeys.analytics` on ``ax`` (default: the current axes) and returns the Axes,
+:mod:`cxkit.journeys` (paths, cohorts, gaps) on ``ax`` (default: the current axes) and returns the Axes,
 so plots compose into the caller's figures and dashboards.
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
-from cxkit.journeys.analytics import (
-    END,
-    GAP_STAT_COLUMNS,
-    START,
-    _require,
-    retention_matrix,
-)
+from cxkit._plots import axes as _axes
+from cxkit.journeys.base import END, GAP_STAT_COLUMNS, START, _require
+from cxkit.journeys.cohorts import retention_matrix
 
 __all__ = ["plot_funnel", "plot_transition_heatmap", "plot_cohort_retention",
            "plot_gap_by_segment", "plot_sankey"]
-
-
-def _axes(ax: Axes | None) -> Axes:
-    return plt.gca() if ax is None else ax
 
 
 def plot_funnel(funnel: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:

@@ -11,7 +11,6 @@ All times are handled as integer seconds since the epoch (UTC) and formatted onl
 which keeps the window features in ``analysis`` exactly what ingestion recomputes from the
 files.
 """
-
 from __future__ import annotations
 
 import json
@@ -23,60 +22,48 @@ import pandas as pd
 
 from cxkit.simulate.verbatim import make_verbatims, topic_truth
 
-DAY = 86_400
-HOUR = 3_600
-CUTOFF = "2025-01-01T00:00:00Z"
-CUTOFF_S = 1_735_689_600  # 2025-01-01 00:00:00 UTC
-SIGNUP_START_S = 1_672_531_200  # 2023-01-01 00:00:00 UTC
-SIGNUP_DAYS = 547  # 2023-01-01 .. 2024-06-30 inclusive
-HORIZON_DAYS = 365
-WINDOW_DAYS = 30
-DEFAULT_N_CUSTOMERS = 2000
-TICKET_TZ = "Europe/Berlin"
-
-REGIONS = ("North", "South", "East", "West")
-REGION_P = (0.35, 0.28, 0.22, 0.15)
-CHANNELS = ("web", "app", "store")
-CHANNEL_P = (0.45, 0.35, 0.20)
-PLANS = ("basic", "plus", "premium")
-PLAN_P = (0.5, 0.3, 0.2)
-SLA_HOURS = {"basic": 24, "plus": 8, "premium": 4}
-# Median first-response time per plan: support mostly meets the SLA, about a third breach.
-RESPONSE_MEDIAN_HOURS = {"basic": 17.0, "plus": 5.5, "premium": 2.8}
-# Share of late deliveries per region: South and West are served by a worse carrier.
-LATE_P = {"North": 0.15, "South": 0.35, "East": 0.20, "West": 0.30}
-
-DRIVERS = ("rating_product", "rating_delivery", "rating_app", "rating_price",
-           "gap_delivery", "had_support_ticket", "breach_support_ticket")
-MU_BETA = {"rating_product": 0.7, "rating_delivery": 0.45, "rating_app": 0.3,
-           "rating_price": 0.4, "gap_delivery": -0.25, "had_support_ticket": -0.5,
-           "breach_support_ticket": -0.9}
-TAU = 0.12
-# Target NPS shares for 0..10: 20% detractors (0-6), 40% passives, 40% promoters.
-NPS_SHARES = (0.03, 0.015, 0.02, 0.02, 0.025, 0.04, 0.05, 0.17, 0.23, 0.20, 0.20)
-CSAT_SHARES = (0.05, 0.08, 0.17, 0.35, 0.35)  # csat 1..5
-CES_SHARES = (0.25, 0.25, 0.18, 0.12, 0.10, 0.06, 0.04)  # ces 1..7, low effort = good
-RETENTION = {"r0": {"basic": 0.4, "plus": 0.8, "premium": 1.2}, "r_nps": 0.25, "nps_ref": 7}
-SPEND = {"s0": {"basic": 5.0, "plus": 5.6, "premium": 6.3}, "s_nps": 0.04, "sigma": 0.3,
-         "nps_ref": 7}
-OFFSETS = (("Z", 0), ("+01:00", HOUR), ("-03:00", -3 * HOUR), ("+05:30", 5 * HOUR + 1800),
-           ("-05:00", -5 * HOUR))
-OFFSET_P = (0.4, 0.25, 0.15, 0.1, 0.1)
-
-TABLES = ("customers", "orders", "deliveries", "tickets", "web_events", "surveys", "renewals")
-ANALYSIS_COLUMNS = [
-    "response_id", "customer_id", "responded_at", "region", "channel", "plan", "cohort",
-    "nps", "csat", "ces", "rating_product", "rating_delivery", "rating_app", "rating_price",
-    "verbatim", "had_delivery", "n_delivery", "gap_delivery", "breach_delivery",
-    "had_support_ticket", "n_support_ticket", "gap_support_ticket", "breach_support_ticket",
-    "promoter",
-]
-
-_FIRST = ("anna", "ben", "carla", "david", "eva", "felix", "greta", "hugo", "ines", "jonas",
-          "katrin", "lukas", "maria", "niko", "olga", "paul", "rosa", "sven", "tina", "umar")
-_LAST = ("schmidt", "silva", "nowak", "jones", "rossi", "garcia", "kim", "meyer", "dubois",
-         "costa", "novak", "smith", "weber", "lopez", "berg", "martin")
-_DOMAINS = ("example.com", "example.org", "example.net")
+from cxkit.simulate.base import (  # noqa: F401  (re-exported: the story's constants)
+    DAY,
+    HOUR,
+    CUTOFF,
+    CUTOFF_S,
+    SIGNUP_START_S,
+    SIGNUP_DAYS,
+    HORIZON_DAYS,
+    WINDOW_DAYS,
+    DEFAULT_N_CUSTOMERS,
+    REGIONS,
+    REGION_P,
+    CHANNELS,
+    CHANNEL_P,
+    PLANS,
+    PLAN_P,
+    SLA_HOURS,
+    RESPONSE_MEDIAN_HOURS,
+    LATE_P,
+    DRIVERS,
+    MU_BETA,
+    TAU,
+    NPS_SHARES,
+    CSAT_SHARES,
+    CES_SHARES,
+    RETENTION,
+    SPEND,
+    OFFSETS,
+    OFFSET_P,
+    TABLES,
+    ANALYSIS_COLUMNS,
+    _FIRST,
+    _LAST,
+    _DOMAINS,
+    _fmt_utc,
+    _fmt_naive,
+    _ambiguous_in_berlin,
+    _money,
+    _logistic_quantile_cutpoints,
+    _ordinal_draw,
+)
+from cxkit.simulate.written import _analysis, _truth, _write_tables
 
 
 @dataclass
@@ -97,57 +84,6 @@ class SimulatedData:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     truth: dict = field(default_factory=dict)
     analysis: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-
-# --------------------------------------------------------------------------------------
-# formatting helpers
-# --------------------------------------------------------------------------------------
-
-def _fmt_utc(secs: np.ndarray) -> np.ndarray:
-    return pd.to_datetime(np.asarray(secs, dtype="int64"), unit="s").strftime(
-        "%Y-%m-%dT%H:%M:%SZ").to_numpy(dtype=object)
-
-
-def _fmt_naive(secs: np.ndarray, fmt: str) -> np.ndarray:
-    return pd.to_datetime(np.asarray(secs, dtype="int64"), unit="s").strftime(fmt).to_numpy(
-        dtype=object)
-
-
-def _fmt_berlin(secs: np.ndarray) -> np.ndarray:
-    ts = pd.to_datetime(np.asarray(secs, dtype="int64"), unit="s", utc=True)
-    return ts.tz_convert(TICKET_TZ).strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
-
-
-def _ambiguous_in_berlin(secs: np.ndarray) -> np.ndarray:
-    """True where the Berlin wall-clock time of ``secs`` is ambiguous (DST fall-back hour)."""
-    naive = pd.to_datetime(pd.Series(_fmt_berlin(secs)))
-    local = naive.dt.tz_localize(TICKET_TZ, ambiguous="NaT", nonexistent="NaT")
-    return local.isna().to_numpy()
-
-
-def _money(x: np.ndarray) -> np.ndarray:
-    return np.array([f"{v:.2f}" for v in x], dtype=object)
-
-
-def _insert_rows(clean: pd.DataFrame, bad: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """Scatter ``bad`` rows at random positions of ``clean``, keeping clean order."""
-    key = np.concatenate([np.arange(len(clean), dtype=float),
-                          rng.uniform(0, len(clean), len(bad))])
-    both = pd.concat([clean, bad], ignore_index=True)
-    return both.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
-
-
-def _logistic_quantile_cutpoints(eta: np.ndarray, shares, rng: np.random.Generator) -> np.ndarray:
-    """Cutpoints giving the target category shares for latent eta + Logistic(0, 1)."""
-    reps = max(1, 200_000 // max(len(eta), 1))
-    latent = np.repeat(eta, reps) + rng.logistic(size=len(eta) * reps)
-    cum = np.cumsum(shares)[:-1]
-    return np.round(np.quantile(latent, cum), 4)
-
-
-def _ordinal_draw(eta: np.ndarray, cutpoints: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    # An ordered logistic draw is the number of cutpoints below eta + Logistic noise.
-    return np.searchsorted(cutpoints, eta + rng.logistic(size=len(eta)), side="left")
 
 
 # --------------------------------------------------------------------------------------
@@ -498,157 +434,6 @@ def _web_events(cust: pd.DataFrame, o: pd.DataFrame, rng: np.random.Generator) -
 # --------------------------------------------------------------------------------------
 # bad rows and the tables as written
 # --------------------------------------------------------------------------------------
-
-def _write_tables(cust, o, t, w, r, ren, rng):
-    injected: dict[str, dict[str, int]] = {}
-
-    customers = cust[["customer_id", "email", "region", "channel", "plan", "signup_date"]].copy()
-
-    orders = o[["order_id", "customer_id", "ordered_at", "revenue"]].copy()
-    orders["revenue"] = _money(orders["revenue"].to_numpy())
-    bad_ts = ["2024-02-30T10:15:00Z", "not available", "31/13/2024 25:61"]
-    bad = orders.iloc[rng.choice(len(orders), 3, replace=False)].copy()
-    bad["order_id"] = [f"O{k:07d}" for k in range(len(orders) + 1, len(orders) + 4)]
-    bad["ordered_at"] = bad_ts
-    dup = orders.iloc[rng.choice(len(orders), 4, replace=False)].copy()
-    orders = _insert_rows(orders, pd.concat([bad, dup]), rng)
-    injected["orders"] = {"bad_timestamp": 3, "duplicate_event": 4}
-
-    deliveries = pd.DataFrame({
-        "order_id": o["order_id"], "customer_id": o["customer_id"],
-        "promised_at": _fmt_utc(o["promised_s"]),
-        "delivered_at": np.where(o["delivered"], _fmt_utc(o["delivered_s"]), ""),
-    })
-
-    tickets = pd.DataFrame({
-        "ticket_id": t["ticket_id"], "email": t["email"],
-        "opened_at": _fmt_berlin(t["opened_s"]), "first_response_at": _fmt_berlin(t["response_s"]),
-        "sla_hours": t["sla_hours"],
-    })
-    bad = tickets.iloc[rng.choice(len(tickets), 3, replace=False)].copy()
-    bad["ticket_id"] = [f"T{k:06d}" for k in range(len(tickets) + 1, len(tickets) + 4)]
-    bad["email"] = [f"nobody.known{k}@example.com" for k in range(1, 4)]
-    tickets = _insert_rows(tickets, bad, rng)
-    injected["tickets"] = {"orphan": 3}
-
-    web = w[["device_id", "customer_id", "ts", "event"]].copy()
-    lo, hi = int(web["ts"].min()), int(web["ts"].max())
-    pick = rng.choice(len(web), 7, replace=False)
-    unknown = pd.DataFrame({
-        "device_id": web["device_id"].to_numpy()[pick[:5]], "customer_id": "",
-        "ts": rng.integers(lo, hi, 5), "event": ["hover", "scroll", "video_play", "share",
-                                                 "wishlist"]})
-    future = pd.DataFrame({
-        "device_id": web["device_id"].to_numpy()[pick[5:]], "customer_id": "",
-        # 2099-01-01 .. 2099-12-31 in epoch milliseconds.
-        "ts": rng.integers(4_070_908_800_000, 4_102_358_400_000, 2), "event": "page_view"})
-    # Identity conflicts: a second customer logs in on a device whose owner logged in first.
-    logins = w[w["event"] == "login"]
-    first_login = logins.groupby("device_id")["ts"].min()
-    candidates = first_login[first_login < (CUTOFF_S - 40 * DAY) * 1000].index.to_numpy()
-    conflict_dev = np.sort(rng.choice(candidates, 2, replace=False))
-    owner = logins.drop_duplicates("device_id").set_index("device_id")["customer_id"]
-    intruders, conflict_rows = [], []
-    for d in conflict_dev:
-        others = cust["customer_id"].to_numpy()
-        other = owner[d]
-        while other == owner[d]:
-            other = others[rng.integers(0, len(others))]
-        ts = int(first_login[d]) + int(rng.integers(DAY, 30 * DAY)) * 1000
-        intruders.append({"device_id": d, "customer_id": other, "ts": ts, "event": "login"})
-        conflict_rows.append({"device_id": str(d), "owner": str(owner[d]),
-                              "intruder": str(other), "ts": ts})
-    web = _insert_rows(web, pd.concat([unknown, future, pd.DataFrame(intruders)]), rng)
-    injected["web_events"] = {"unknown_touchpoint": 5, "future_timestamp": 2,
-                              "identity_conflict": 2}
-
-    surveys = pd.DataFrame({
-        "response_id": r["response_id"], "customer_id": r["customer_id"],
-        "responded_at": _fmt_utc(r["responded_s"]),
-        **{k: r[k] for k in ("nps", "csat", "ces", "rating_product", "rating_delivery",
-                              "rating_app", "rating_price", "verbatim")},
-    })
-    bad = surveys.iloc[rng.choice(len(surveys), 5, replace=False)].copy()
-    n_s = len(surveys)
-    bad["response_id"] = [f"R{k:06d}" for k in range(n_s + 1, n_s + 6)]
-    bad["responded_at"] = _fmt_utc(r["responded_s"].to_numpy()[
-        rng.choice(len(r), 5, replace=False)] + HOUR)
-    bad["nps"] = bad["nps"].to_numpy()
-    bad.iloc[0, bad.columns.get_loc("nps")] = 11
-    bad.iloc[1, bad.columns.get_loc("nps")] = 11
-    bad.iloc[2, bad.columns.get_loc("csat")] = 9
-    bad.iloc[3:, bad.columns.get_loc("customer_id")] = ""
-    surveys = _insert_rows(surveys, bad, rng)
-    injected["surveys"] = {"score_out_of_range": 3, "missing_id": 2}
-
-    renewals = ren[["customer_id", "renewal_at", "renewed", "contract_value"]].copy()
-
-    tables = {"customers": customers, "orders": orders, "deliveries": deliveries,
-              "tickets": tickets, "web_events": web, "surveys": surveys, "renewals": renewals}
-    tables = {k: v.reset_index(drop=True) for k, v in tables.items()}
-    for name in TABLES:
-        injected.setdefault(name, {})
-    return tables, injected, conflict_rows
-
-
-def _analysis(r: pd.DataFrame, cust: pd.DataFrame) -> pd.DataFrame:
-    a = r.copy()
-    for col in ("region", "channel", "plan", "cohort"):
-        a[col] = cust[col].to_numpy()[a["cust_idx"]]
-    a["responded_at"] = pd.to_datetime(a["responded_s"], unit="s", utc=True)
-    a["gap_delivery"] = a["gap_delivery"].astype(float)
-    a["promoter"] = (a["nps"] >= 9).astype("int64")
-    return a[ANALYSIS_COLUMNS].reset_index(drop=True)
-
-
-def _truth(seed, n_customers, params, injected, conflicts, tables, analysis, o) -> dict:
-    expected = {}
-    for name, df in tables.items():
-        q = sum(injected[name].values())
-        expected[name] = {"rows_in": len(df), "kept": len(df) - q, "quarantined": q}
-    nps = analysis["nps"]
-    return {
-        "seed": seed,
-        "n_customers": n_customers,
-        "cutoff": CUTOFF,
-        "horizon_days": HORIZON_DAYS,
-        "window_days": WINDOW_DAYS,
-        "drivers": list(DRIVERS),
-        "segments": {"region": list(REGIONS), "channel": list(CHANNELS), "plan": list(PLANS)},
-        "nps": params,
-        "retention": {**RETENTION,
-                      "rule": "renewed ~ Bernoulli(logistic(r0[plan] + r_nps * (nps_last - "
-                              "nps_ref))); nps_last = latest NPS before the cutoff"},
-        "spend": {**SPEND,
-                  "rule": "contract_value ~ LogNormal(s0[plan] + s_nps * (nps_last - nps_ref),"
-                          " sigma) if renewed else 0"},
-        "injected": injected,
-        "expected_counts": expected,
-        "identity_conflicts": conflicts,
-        "rules": {
-            "ticket_timezone": TICKET_TZ,
-            "delivery_gap": "whole days: delivered_at = promised_at + delay days + 0-6 h, so "
-                            "floor((delivered_at - promised_at) / 1 day) = delay; empty "
-                            "delivered_at = never delivered (not a bad row)",
-            "support_ticket_gap": "hours (first_response_at - opened_at) - sla_hours, elapsed "
-                                  "time after converting the Europe/Berlin wall clock to UTC; "
-                                  "breach when > 0",
-            "window": "a touchpoint counts for a response if its time is in "
-                      "[responded_at - 30 days, responded_at); delivery time = delivered_at, "
-                      "ticket time = opened_at",
-            "identity_conflict": "the first customer to log in on a device keeps it; the later "
-                                 "login row of another customer is quarantined",
-            "duplicate_event": "exact duplicate rows; the first copy is kept",
-        },
-        "summary": {
-            "n_orders": int(len(o)),
-            "n_delivered": int(o["delivered"].sum()),
-            "n_responses": int(len(analysis)),
-            "share_promoter": round(float((nps >= 9).mean()), 4),
-            "share_detractor": round(float((nps <= 6).mean()), 4),
-            "share_with_ticket": round(float(analysis["had_support_ticket"].mean()), 4),
-        },
-    }
 
 
 def write_sample(out: Path, *, seed: int = 42, n_customers: int | None = None) -> Path:

@@ -274,7 +274,7 @@ def fit_value_model(table: pd.DataFrame, *, score: str = "score", segment: str =
     draws, tune, chains, seed : int
         Sampler settings (nutpie).
     gate : {"raise", "warn", "off"}
-        Convergence gate :func:`cxkit.drivers.diagnostics.check_convergence`. ``"raise"``:
+        Convergence gate :func:`cxkit.diagnostics.check_convergence`. ``"raise"``:
         ``ConvergenceError``; ``"warn"``: a warning and the result; ``"off"``: skipped.
     score_ref : float, optional
         Centre of the score; default 7 for NPS, else the median.
@@ -318,10 +318,10 @@ def fit_value_model(table: pd.DataFrame, *, score: str = "score", segment: str =
                           progress_bar=False, save_warmup=False,
                           low_rank_modified_mass_matrix=True, target_accept=target_accept,
                           **kwargs)
-    idata.attrs["cxkit_value_config"] = json.dumps(config, default=str)
+    idata.attrs[ValueResult.CONFIG_ATTR] = json.dumps(config, default=str)
     result = ValueResult(idata=idata, config=config)
     if gate != "off":
-        from cxkit.drivers.diagnostics import check_convergence, raise_if_failed
+        from cxkit.diagnostics import check_convergence, raise_if_failed
 
         result.diagnostics = check_convergence(idata)
         result.diagnostics["separation"] = separation

@@ -9,15 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cxkit._plots import axes as _axes
 from cxkit.value.quadrants import QUADRANTS
 
 _QUADRANT_COLORS = dict(zip(QUADRANTS, ["#2a9d8f", "#8ab17d", "#e76f51", "#9e9e9e"]))
-
-
-def _axes(ax):
-    import matplotlib.pyplot as plt
-
-    return ax if ax is not None else plt.gca()
 
 
 def plot_scenarios(table: pd.DataFrame, *, ax=None, **kwargs):
@@ -41,8 +36,8 @@ def plot_scenarios(table: pd.DataFrame, *, ax=None, **kwargs):
     t = table.sort_values("rank", ascending=False)  # best at the top of a barh
     y = np.arange(len(t))
     mean = t["delta_revenue_mean"].to_numpy()
-    err = np.vstack([mean - t["delta_revenue_hdi_low"].to_numpy(),
-                     t["delta_revenue_hdi_high"].to_numpy() - mean])
+    err = np.vstack([mean - t["delta_revenue_low"].to_numpy(),
+                     t["delta_revenue_high"].to_numpy() - mean])
     colors = np.where(mean >= 0, "#2a9d8f", "#e76f51")
     ax.barh(y, mean, xerr=err, color=colors, capsize=3, **kwargs)
     ax.set_yticks(y, t["scenario"].tolist())

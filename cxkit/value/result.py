@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from cxkit.results import ModelResult
 
 _PARAMS = ("a", "b", "c", "d")
 
@@ -35,7 +36,7 @@ def cell_labels(table: pd.DataFrame, columns) -> np.ndarray:
 
 
 @dataclass
-class ValueResult:
+class ValueResult(ModelResult):
     """A fitted value model: posterior, config and convergence diagnostics.
 
     Attributes
@@ -49,6 +50,10 @@ class ValueResult:
     diagnostics : dict
         Output of the convergence gate (empty if it was skipped).
     """
+
+    CONFIG_ATTR = "cxkit_value_config"
+    DIAGNOSTICS_ATTR = "cxkit_value_diagnostics"
+    NAME = "value"
 
     idata: object
     config: dict
@@ -172,37 +177,10 @@ class ValueResult:
                          "r_hat": r.get("r_hat", np.nan), "ess_bulk": r.get("ess_bulk", np.nan)})
         return pd.DataFrame(rows)
 
-    def save(self, path) -> Path:
-        """Write ``idata.nc``, ``config.json`` and ``summary.parquet`` into folder ``path``."""
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        self.idata.to_netcdf(str(path / "idata.nc"))
-        (path / "config.json").write_text(
-            json.dumps({"config": self.config, "diagnostics": _jsonable(self.diagnostics)},
-                       indent=2, default=str), encoding="utf-8")
-        self.summary().to_parquet(path / "summary.parquet", index=False)
-        return path
+    # -- persistence (save/load: cxkit.results.ModelResult) ---------------------------------
+    def _config_dict(self) -> dict:
+        return json.loads(json.dumps(self.config, default=str))
 
     @classmethod
-    def load(cls, path) -> "ValueResult":
-        """Read a result written by :meth:`save`.
-
-        Examples
-        --------
-        >>> result = ValueResult.load("reports/latest/models/value")  # doctest: +SKIP
-        """
-        import arviz as az
-
-        path = Path(path)
-        if not (path / "idata.nc").is_file() or not (path / "config.json").is_file():
-            raise FileNotFoundError(f"{path}: no saved value model (expected idata.nc and "
-                                    f"config.json written by ValueResult.save).")
-        idata = az.from_netcdf(str(path / "idata.nc"))
-        idata.load()  # read into memory so the file is not held open
-        meta = json.loads((path / "config.json").read_text(encoding="utf-8"))
-        return cls(idata=idata, config=meta["config"], diagnostics=meta.get("diagnostics", {}))
-
-
-def _jsonable(obj):
-    return json.loads(json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist")
-                                 else str(o)))
+    def _from_saved(cls, idata, config: dict, diagnostics: dict) -> "ValueResult":
+        return cls(idata=idata, config=config, diagnostics=diagnostics)

@@ -22,23 +22,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cxkit.stats import hdi_1d
 from cxkit.value.table import _to_utc
 
 SCENARIO_COLUMNS = ["scenario", "driver", "delta", "delta_score_mean", "delta_revenue_mean",
-                    "delta_revenue_hdi_low", "delta_revenue_hdi_high", "delta_revenue_pct",
+                    "delta_revenue_low", "delta_revenue_high", "delta_revenue_pct",
                     "p_positive", "rank"]
-
-
-def _hdi(x: np.ndarray, prob: float = 0.94) -> tuple[float, float]:
-    """Narrowest interval holding ``prob`` of the draws (arviz's definition, 1-d)."""
-    x = np.sort(np.asarray(x, dtype=float))
-    n = len(x)
-    k = int(np.floor(prob * n))
-    if k >= n or n < 2:
-        return float(x[0]), float(x[-1])
-    widths = x[k:] - x[: n - k]
-    i = int(np.argmin(widths))
-    return float(x[i]), float(x[i + k])
 
 
 def latest_responses(responses: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
@@ -131,7 +120,7 @@ def simulate_scenarios(driver_result, value_result, responses: pd.DataFrame,
     DataFrame
         One row per scenario: ``scenario, driver, delta, delta_score_mean`` (mean over
         customers and draws), ``delta_revenue_mean`` (summed over customers),
-        ``delta_revenue_hdi_low/high``, ``delta_revenue_pct`` (of the expected baseline
+        ``delta_revenue_low/high``, ``delta_revenue_pct`` (of the expected baseline
         revenue), ``p_positive`` (posterior share of draws with a gain), ``rank`` (1 = largest
         mean gain). Sorted by rank.
 
@@ -179,13 +168,13 @@ def simulate_scenarios(driver_result, value_result, responses: pd.DataFrame,
         d_rev = (new_value - base_value).sum(axis=1)
         draws.append(pd.DataFrame({"scenario": s["name"], "draw": np.arange(len(d_rev)),
                                    "delta_revenue": d_rev}))
-        lo, hi = _hdi(d_rev, hdi_prob)
+        lo, hi = hdi_1d(d_rev, hdi_prob)
         mean = float(d_rev.mean())
         rows.append({
             "scenario": s["name"], "driver": s["driver"], "delta": s["delta"],
             "delta_score_mean": float(d_score.mean()),
-            "delta_revenue_mean": mean, "delta_revenue_hdi_low": lo,
-            "delta_revenue_hdi_high": hi,
+            "delta_revenue_mean": mean, "delta_revenue_low": lo,
+            "delta_revenue_high": hi,
             "delta_revenue_pct": 100.0 * mean / baseline_total if baseline_total else np.nan,
             "p_positive": float((d_rev > 0).mean()),
         })

@@ -9,7 +9,7 @@ but then the prior, not the data, sets how steep or how extreme the estimate is;
 has to say so.
 
 :func:`detect_separation` is deliberately small and data-frame in, data-frame out, so that it
-can be merged with the driver model's detector (``cxkit.drivers.diagnostics``) later: the
+can be merged with the driver model's detector (``cxkit.diagnostics``) later: the
 driver model asks the same question per segment and driver.
 """
 

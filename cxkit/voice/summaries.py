@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cxkit._checks import require_columns
+from cxkit._checks import MISSING_SEGMENT, require_columns
+from cxkit.stats import beta_equal_tailed
 
 PROB = 0.94
 MIN_N = 30
@@ -60,16 +61,15 @@ def topic_prevalence(data: pd.DataFrame, topics: pd.DataFrame, *,
     cols = _topic_cols(data)
     d = data[data["has_verbatim"] == 1].assign(all="all")
     labels = topics.set_index("topic")["label"]
-    tail = (1 - prob) / 2
     rows = []
     for var in ["all", *segments]:
-        g = d.groupby(d[var].astype(object).where(d[var].notna(), "(missing)"), sort=True)
+        g = d.groupby(d[var].astype(object).where(d[var].notna(), MISSING_SEGMENT), sort=True)
         n = g.size()
         for col in cols:
             k = int(col.split("_")[1])
             x = g[col].sum()
             a, b = 0.5 + x, 0.5 + n - x
-            low, high = stats.beta.ppf(tail, a, b), stats.beta.ppf(1 - tail, a, b)
+            low, high = beta_equal_tailed(a, b, prob)
             ok = n >= min_n
             for seg in n.index:
                 rows.append({

@@ -83,16 +83,16 @@ def driver_importance() -> pd.DataFrame:
         for rank, (driver, eff) in enumerate(sorted(drivers, key=lambda d: -abs(d[1])), 1):
             imp = abs(eff)
             rows.append({"segment": seg, "driver": driver, "effect_mean": eff,
-                         "effect_hdi_low": eff - 0.1, "effect_hdi_high": eff + 0.1,
-                         "importance_mean": imp, "importance_hdi_low": max(imp - 0.1, 0),
-                         "importance_hdi_high": imp + 0.1, "p_top3": 1.0, "rank": rank,
+                         "effect_low": eff - 0.1, "effect_high": eff + 0.1,
+                         "importance_mean": imp, "importance_low": max(imp - 0.1, 0),
+                         "importance_high": imp + 0.1, "p_top3": 1.0, "rank": rank,
                          "p_positive": float(eff > 0), "n": n})
     return pd.DataFrame(rows)
 
 
 def importance_performance(imp: pd.DataFrame) -> pd.DataFrame:
-    t = imp[["segment", "driver", "importance_mean", "importance_hdi_low",
-             "importance_hdi_high", "n"]].rename(columns={"n": "performance_n"}).copy()
+    t = imp[["segment", "driver", "importance_mean", "importance_low",
+             "importance_high", "n"]].rename(columns={"n": "performance_n"}).copy()
     t["performance_norm"] = np.linspace(0.3, 0.9, len(t))
     t["performance_norm_low"] = t["performance_norm"] - 0.05
     t["performance_norm_high"] = t["performance_norm"] + 0.05
@@ -106,8 +106,8 @@ def importance_performance(imp: pd.DataFrame) -> pd.DataFrame:
 def nps_by_segment() -> pd.DataFrame:
     return pd.DataFrame({"segment": ["North", "South", "Tiny", "All"], "n": [120, 68, 12, 200],
                          "nps_mean": [25.0, 10.0, 80.0, 20.0],
-                         "nps_hdi_low": [18.0, 2.0, 50.0, 15.0],
-                         "nps_hdi_high": [32.0, 18.0, 95.0, 25.0]})
+                         "nps_low": [18.0, 2.0, 50.0, 15.0],
+                         "nps_high": [32.0, 18.0, 95.0, 25.0]})
 
 
 def initiative_draws() -> pd.DataFrame:

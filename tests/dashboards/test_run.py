@@ -38,3 +38,13 @@ def test_failed_gate_is_the_first_warning(run_factory):
         {"kind": "gate_failed", "message": "drivers model: r_hat 1.2"}]})
     msgs = run_warnings(load_run(run_dir, {}))
     assert msgs[0].startswith("The convergence gate FAILED") and "r_hat 1.2" in msgs[1]
+
+
+def test_a_run_published_before_the_interval_rename_loads_with_todays_names(tmp_path):
+    tables = tmp_path / "old" / "tables"
+    tables.mkdir(parents=True)
+    pd.DataFrame({"segment": ["All"], "n": [10], "nps_mean": [20.0], "nps_hdi_low": [5.0],
+                  "nps_hdi_high": [35.0]}).to_parquet(tables / "nps_by_segment.parquet")
+    run = load_run(tmp_path / "old", {"nps_by_segment": ("segment", "nps_low", "nps_high")})
+    assert not [p for p in run.problems if "nps" in p]
+    assert run.tables["nps_by_segment"]["nps_low"].tolist() == [5.0]

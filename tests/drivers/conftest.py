@@ -23,12 +23,15 @@ def small_gaussian():
 
 
 @pytest.fixture(scope="session")
-def short_fit(small_gaussian):
-    """A real nutpie fit with short chains (gate off): plumbing tests reuse it."""
+def short_fit(small_gaussian, sampling_patcher):
+    """A fit on prior draws (tests/conftest.py ``mock_sampling``; gate off): plumbing tests
+    reuse it. Everything but the sampler runs (preparation, model, deterministics, config);
+    its numbers are not a posterior, so tests on it check layout and arithmetic only."""
     from cxkit.drivers import fit_drivers
 
     data, _ = small_gaussian
-    with warnings.catch_warnings():
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
+        sampling_patcher(mp)
         warnings.simplefilter("ignore", FutureWarning)
         return fit_drivers(data, outcome="y", drivers=list(SMALL_DRIVERS), segments="segment",
                            draws=200, tune=200, chains=2, gate="off", seed=1)
@@ -38,7 +41,7 @@ def truth_table(result, truth) -> pd.DataFrame:
     """The result's effect summary with the true beta of every segment x driver next to it."""
     table = result.summary()
     table["true"] = [truth["beta"][s][d] for s, d in zip(table["segment"], table["driver"])]
-    table["covered"] = (table["hdi_3%"] <= table["true"]) & (table["true"] <= table["hdi_97%"])
+    table["covered"] = (table["hdi_low"] <= table["true"]) & (table["true"] <= table["hdi_high"])
     return table
 
 

@@ -39,8 +39,8 @@ def test_late_delivery_lowers_olist_review_scores():
     # a higher star rating, and the 94% HDI excludes zero (a fact of the data, not a tuning).
     delivered = responses.dropna(subset=["gap_delivery"])
     overall = driver_importance(result, delivered).query("segment == 'All'").set_index("driver")
-    assert overall.loc["gap_delivery", "effect_hdi_high"] < 0
-    assert overall.loc["breach_delivery", "effect_hdi_high"] < 0
+    assert overall.loc["gap_delivery", "effect_high"] < 0
+    assert overall.loc["breach_delivery", "effect_high"] < 0
     assert overall.loc["breach_delivery", "p_positive"] < 0.02
     summary = result.summary()
     assert set(summary["driver"]) == {"gap_delivery", "breach_delivery"}

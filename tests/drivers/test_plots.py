@@ -35,9 +35,9 @@ def importance():
             rows.append(
                 {
                     "segment": segment, "driver": driver, "effect_mean": e,
-                    "effect_hdi_low": e - 0.3, "effect_hdi_high": e + 0.2,
-                    "importance_mean": abs(e), "importance_hdi_low": abs(e) - 0.1,
-                    "importance_hdi_high": abs(e) + 0.1, "p_top3": p,
+                    "effect_low": e - 0.3, "effect_high": e + 0.2,
+                    "importance_mean": abs(e), "importance_low": abs(e) - 0.1,
+                    "importance_high": abs(e) + 0.1, "p_top3": p,
                 }
             )  # fmt: skip
     return pd.DataFrame(rows)

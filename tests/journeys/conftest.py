@@ -47,7 +47,7 @@ GAP_ROWS = [
     ("C2", "delivery", "on_time", -1.0, "days", True),
     ("C3", "delivery", "on_time", -0.5, "days", True),
     ("C4", "delivery", "on_time", 0.0, "days", True),
-    ("C9", "delivery", "on_time", 1.0, "days", False),  # not in customers -> "(unknown)"
+    ("C9", "delivery", "on_time", 1.0, "days", False),  # not in customers -> "(missing)"
     ("C2", "support", "first_response", 5.0, "hours", False),
     ("C4", "support", "first_response", -2.0, "hours", True),
 ]

@@ -72,10 +72,10 @@ def test_plot_cohort_retention_rows_are_cohorts(events, customers):
 def test_plot_gap_by_segment_one_row_per_group(gaps, customers, which):
     if which == "by_segment":
         table = gap_by_segment(gaps, customers)
-        first = "delivery / on_time: (unknown)"
+        first = "delivery / on_time: (missing)"
     else:
         table = journey_gaps_table(gaps, customers)
-        first = "delivery / on_time: region=(unknown)"
+        first = "delivery / on_time: region=(missing)"
     _, ax = plt.subplots()
     assert plot_gap_by_segment(table, ax=ax) is ax
     labels = _ticks(ax.get_yticklabels())

@@ -123,7 +123,7 @@ def test_default_score_ref():
 def test_gate_trips_on_a_deliberately_bad_fit(monkeypatch):
     import nutpie
 
-    from cxkit.drivers.diagnostics import ConvergenceError
+    from cxkit.diagnostics import ConvergenceError
     from cxkit.value.model import fit_value_model
 
     # compile once: both fits below build the same model, compilation dominates the cost

@@ -11,8 +11,8 @@ def test_plot_scenarios_bars_in_rank_order():
     import matplotlib.pyplot as plt
 
     t = pd.DataFrame({"scenario": ["b", "a", "c"], "delta_revenue_mean": [5.0, 10.0, -2.0],
-                      "delta_revenue_hdi_low": [1.0, 4.0, -6.0],
-                      "delta_revenue_hdi_high": [9.0, 15.0, 1.0], "rank": [2, 1, 3]})
+                      "delta_revenue_low": [1.0, 4.0, -6.0],
+                      "delta_revenue_high": [9.0, 15.0, 1.0], "rank": [2, 1, 3]})
     fig, ax = plt.subplots()
     out = plot_scenarios(t, ax=ax)
     assert out is ax

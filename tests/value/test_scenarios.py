@@ -60,7 +60,7 @@ def test_zero_delta_is_exactly_zero(setup, stand_in_driver, value_result_factory
     assert list(out.columns) == SCENARIO_COLUMNS
     row = out.iloc[0]
     assert row["delta_score_mean"] == 0.0 and row["delta_revenue_mean"] == 0.0
-    assert row["delta_revenue_hdi_low"] == 0.0 and row["delta_revenue_hdi_high"] == 0.0
+    assert row["delta_revenue_low"] == 0.0 and row["delta_revenue_high"] == 0.0
     assert row["p_positive"] == 0.0 and row["delta_revenue_pct"] == 0.0
 
 
@@ -76,7 +76,7 @@ def test_fixed_draws_give_the_analytic_value(setup, stand_in_driver, value_resul
     assert row["scenario"] == "gap_delivery -2"
     assert row["delta_score_mean"] == pytest.approx(1.0)
     assert row["delta_revenue_mean"] == pytest.approx(want, rel=1e-10)
-    assert row["delta_revenue_hdi_low"] == pytest.approx(want, rel=1e-10)
+    assert row["delta_revenue_low"] == pytest.approx(want, rel=1e-10)
     assert row["p_positive"] == 1.0
 
 
@@ -94,7 +94,7 @@ def test_interval_contains_analytic_and_sign_follows_effect(setup, stand_in_driv
     for name, delta in [("faster", -1), ("slower", 1), ("much faster", -2)]:
         want = _analytic(table, -0.5, delta)
         r = out.loc[name]
-        assert r["delta_revenue_hdi_low"] < want < r["delta_revenue_hdi_high"], name
+        assert r["delta_revenue_low"] < want < r["delta_revenue_high"], name
     assert out.loc["faster", "delta_revenue_mean"] > 0 and out.loc["faster", "p_positive"] > 0.99
     assert out.loc["slower", "delta_revenue_mean"] < 0 and out.loc["slower", "p_positive"] < 0.01
     assert out["rank"].to_dict() == {"much faster": 1, "faster": 2, "slower": 3}
@@ -121,7 +121,7 @@ def test_seed_makes_pairing_reproducible(setup, stand_in_driver, value_result_fa
     b = simulate_scenarios(drv, vr, responses, table, sc, seed=1)
     c = simulate_scenarios(drv, vr, responses, table, sc, seed=2)
     pd.testing.assert_frame_equal(a, b)
-    assert a.loc[0, "delta_revenue_hdi_low"] != c.loc[0, "delta_revenue_hdi_low"]
+    assert a.loc[0, "delta_revenue_low"] != c.loc[0, "delta_revenue_low"]
 
 
 def test_bad_scenarios_explain_themselves(setup, stand_in_driver, value_result_factory):

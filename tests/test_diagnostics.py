@@ -4,7 +4,7 @@ import arviz as az
 import numpy as np
 import pytest
 
-from cxkit.drivers.diagnostics import ConvergenceError, check_convergence, raise_if_failed
+from cxkit.diagnostics import ConvergenceError, check_convergence, raise_if_failed
 
 
 def _idata(shift=0.0, n_div=0, energy_rw=False, seed=0):
