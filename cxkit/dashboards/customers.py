@@ -11,7 +11,6 @@ import pandas as pd
 
 from cxkit.dashboards.page import ALL, Page, download_link, note, table_html
 
-SEGMENT_COLUMNS = ("region", "channel", "plan")
 AT_RISK_COLUMNS = {"customer_id": "customer", "score": "score", "p_leave_mean": "P(leave)",
                    "expected_value_mean": "expected value",
                    "revenue_at_risk_mean": "revenue at risk", "issue_1": "main issue",
@@ -43,13 +42,12 @@ class CustomersApp(Page):
         w = self._w
         q = self.tables["quadrants"]
         self.filters = {}
-        for col in SEGMENT_COLUMNS:
-            if col in q.columns:
-                values = sorted(q[col].dropna().astype(str).unique())
-                dd = w.Dropdown(options=[ALL, *values], value=ALL,
-                                description=col.capitalize(), layout=w.Layout(width="220px"))
-                dd.observe(lambda _: self.update(), names="value")
-                self.filters[col] = dd
+        for col in self.segment_columns(q):
+            values = sorted(q[col].dropna().astype(str).unique())
+            dd = w.Dropdown(options=[ALL, *values], value=ALL,
+                            description=col.capitalize(), layout=w.Layout(width="220px"))
+            dd.observe(lambda _: self.update(), names="value")
+            self.filters[col] = dd
         self.quadrant_plot, self.quadrant_html = self.image(), w.HTML()
         parts = [w.HBox(list(self.filters.values())), w.HTML("<h3>Experience vs revenue</h3>"
                  + note("Each dot is a customer: latest score across, revenue before the "

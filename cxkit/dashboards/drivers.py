@@ -38,7 +38,7 @@ class DriversApp(Page):
         w = self._w
         table = self.tables["driver_importance"]
         params = self.manifest.get("parameters", {}).get("drivers", {}) or {}
-        self.outcome = params.get("outcome", "nps")
+        self.outcome = params.get("outcome", "score")
         self.family = params.get("family", "gaussian")
         self.gap_unit = gap_unit(self.tables.get("journey_gaps"))
         what, unit = outcome_words(self.outcome, self.family)

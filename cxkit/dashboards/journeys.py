@@ -11,7 +11,6 @@ import pandas as pd
 
 from cxkit.dashboards.page import ALL, Page, note, table_html
 
-SEGMENT_COLUMNS = ("region", "channel", "plan")
 
 
 class JourneysApp(Page):
@@ -39,8 +38,7 @@ class JourneysApp(Page):
 
         w = self._w
         customers = self.tables["customers"]
-        self.segment_columns = [c for c in SEGMENT_COLUMNS if c in customers.columns]
-        self.segment_var = w.Dropdown(options=[ALL, *self.segment_columns], value=ALL,
+        self.segment_var = w.Dropdown(options=[ALL, *self.segment_columns(customers)], value=ALL,
                                       description="Segment by")
         self.segment_value = w.Dropdown(options=[ALL], value=ALL, description="Segment")
         all_stages = stage_funnel(self.tables["events"])["stage"].tolist()

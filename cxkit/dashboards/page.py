@@ -172,6 +172,16 @@ class Page:
         ready = all(k.rsplit("/", 1)[-1] in self.tables for k in self.required)
         self.body.children = tuple(self.build()) if ready else ()
 
+    def segment_columns(self, table: pd.DataFrame) -> list[str]:
+        """Segment columns the run's YAML named (journey breakdowns, value segments, driver
+        pooling), in that order, as far as ``table`` has them: never a built-in list."""
+        params = self.manifest.get("parameters", {}) or {}
+        named = [*((params.get("journeys") or {}).get("gap_segments") or []),
+                 *((params.get("value") or {}).get("segments") or []),
+                 (params.get("value") or {}).get("segment"),
+                 *((params.get("drivers") or {}).get("segments") or [])]
+        return [c for c in dict.fromkeys(named) if c and c in table.columns]
+
     def _kpi_html(self) -> str:
         from cxkit.summary import format_kpi, headline_kpis, kpi_changes
 

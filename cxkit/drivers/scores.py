@@ -70,7 +70,7 @@ def nps_by_segment(
     data: pd.DataFrame,
     *,
     segment: str | Sequence[str] | None,
-    score: str = "nps",
+    score: str,
     prior: float = 1.0,
     draws: int = 4000,
     seed: int = 0,
@@ -90,7 +90,7 @@ def nps_by_segment(
         Segment column(s); with two or more, labels are joined with ``|``
         (``"North|web"``), as in the driver model. ``None`` gives only ``"All"``.
         Missing segment values are labelled ``"(missing)"``.
-    score : str, default "nps"
+    score : str
         Column with 0-10 integer scores; other values raise ``ValueError``.
     prior : float, default 1.0
         Dirichlet concentration added to each of the three counts (1 = uniform).
@@ -107,7 +107,7 @@ def nps_by_segment(
 
     Examples
     --------
-    >>> nps_by_segment(responses, segment="region")  # doctest: +SKIP
+    >>> nps_by_segment(responses, segment="region", score="nps")  # doctest: +SKIP
     """
     if prior <= 0:
         raise ValueError(f"prior must be > 0 (a Dirichlet concentration), got {prior}.")
@@ -145,7 +145,7 @@ def csat_by_segment(
     data: pd.DataFrame,
     *,
     segment: str | Sequence[str] | None,
-    score: str = "csat",
+    score: str,
     scale_max: int = 5,
     top: int = 2,
     prior: float = 1.0,
@@ -165,7 +165,7 @@ def csat_by_segment(
         One row per survey response.
     segment : str, list of str or None
         Segment column(s), as in :func:`nps_by_segment`.
-    score : str, default "csat"
+    score : str
         Column with integer scores in 1..``scale_max``; other values raise.
     scale_max : int, default 5
         Highest point of the scale.
@@ -186,7 +186,7 @@ def csat_by_segment(
 
     Examples
     --------
-    >>> csat_by_segment(responses, segment=["region", "channel"])  # doctest: +SKIP
+    >>> csat_by_segment(responses, segment=["region", "channel"], score="csat")  # doctest: +SKIP
     """
     if prior <= 0:
         raise ValueError(f"prior must be > 0 (a Beta concentration), got {prior}.")

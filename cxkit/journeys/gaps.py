@@ -65,7 +65,7 @@ def _gaps_with_segment(gaps: pd.DataFrame, customers: pd.DataFrame, segment: str
     return g
 
 
-def gap_by_segment(gaps: pd.DataFrame, customers: pd.DataFrame, *, segment: str = "region",
+def gap_by_segment(gaps: pd.DataFrame, customers: pd.DataFrame, *, segment: str,
                    touchpoint: str | Sequence[str] | None = None) -> pd.DataFrame:
     """Service gaps per touchpoint, rule and customer segment, with share met and its HDI.
 
@@ -95,7 +95,7 @@ def gap_by_segment(gaps: pd.DataFrame, customers: pd.DataFrame, *, segment: str 
     ...                      "rule": "on_time", "gap": [2.0, -1.0], "unit": "days",
     ...                      "met": [False, True]})
     >>> cu = pd.DataFrame({"customer_id": [1, 2], "region": ["North", "North"]})
-    >>> gap_by_segment(gaps, cu)[["region", "n", "share_met"]].values.tolist()
+    >>> gap_by_segment(gaps, cu, segment="region")[["region", "n", "share_met"]].values.tolist()
     [['North', 2, 0.5]]
     """
     g = _gaps_with_segment(gaps, customers, segment, touchpoint)
@@ -104,7 +104,7 @@ def gap_by_segment(gaps: pd.DataFrame, customers: pd.DataFrame, *, segment: str 
 
 
 def journey_gaps_table(gaps: pd.DataFrame, customers: pd.DataFrame, *,
-                       segments: Sequence[str] = ("region",),
+                       segments: Sequence[str] = (),
                        overall: bool = True) -> pd.DataFrame:
     """The published ``tables/journey_gaps.parquet``: gap stats for several segmentations.
 
@@ -131,7 +131,7 @@ def journey_gaps_table(gaps: pd.DataFrame, customers: pd.DataFrame, *,
     ...                      "rule": "on_time", "gap": [2.0, -1.0], "unit": "days",
     ...                      "met": [False, True]})
     >>> cu = pd.DataFrame({"customer_id": [1, 2], "region": ["North", "South"]})
-    >>> journey_gaps_table(gaps, cu)["segment_value"].tolist()
+    >>> journey_gaps_table(gaps, cu, segments=["region"])["segment_value"].tolist()
     ['North', 'South', 'all']
     """
     if isinstance(segments, str):

@@ -202,7 +202,7 @@ def plot_gap_by_segment(table: pd.DataFrame, *, ax: Axes | None = None, **kwargs
 
     Examples
     --------
-    >>> ax = plot_gap_by_segment(gap_by_segment(gaps, customers))  # doctest: +SKIP
+    >>> ax = plot_gap_by_segment(gap_by_segment(gaps, customers, segment="region"))  # doctest: +SKIP
     """
     _require(table, ["touchpoint", "rule", "share_met", "share_met_low", "share_met_high"],
              "gap")

@@ -127,7 +127,7 @@ def _cells(table, score, columns, score_ref, score_sd):
     return cells, parts, ret, st, spend["y"].to_numpy()
 
 
-def build_value_model(table: pd.DataFrame, *, score: str = "score", segment: str = "plan",
+def build_value_model(table: pd.DataFrame, *, score: str = "score", segment: str,
                       covariates: list[str] | None = None, score_ref: float | None = None,
                       priors: dict | None = None, hierarchical: bool = DEFAULT_HIERARCHICAL):
     """Build the retention + spend model (no sampling).
@@ -255,7 +255,7 @@ def _separation_warnings(table, score, columns) -> list[str]:
     return found["message"].tolist()
 
 
-def fit_value_model(table: pd.DataFrame, *, score: str = "score", segment: str = "plan",
+def fit_value_model(table: pd.DataFrame, *, score: str = "score", segment: str,
                     covariates: list[str] | None = None, draws: int = 1000, tune: int = 1000,
                     chains: int = 4, seed: int = 0, gate: str = "raise",
                     score_ref: float | None = None, priors: dict | None = None,

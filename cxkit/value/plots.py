@@ -143,7 +143,7 @@ def plot_retention_curve(value_result, *, ax=None, segments=None, hdi_prob: floa
 
     Examples
     --------
-    >>> plot_retention_curve(fit_value_model(table))  # doctest: +SKIP
+    >>> plot_retention_curve(fit_value_model(table, segment="plan"))  # doctest: +SKIP
     """
     ax = _axes(ax)
     # the observed score range, so the curve is not extrapolated past the data

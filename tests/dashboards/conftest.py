@@ -170,7 +170,10 @@ def manifest(run_id: str, **overrides) -> dict:
     return {"run_id": run_id, "name": "cx-test", "status": "succeeded",
             "started_at": f"{day}T06:00:00+00:00", "finished_at": f"{day}T06:20:00+00:00",
             "parameters": {"run": {"name": "cx-test"},
-                           "drivers": {"outcome": "nps", "family": "gaussian"}},
+                           "drivers": {"outcome": "nps", "family": "gaussian",
+                                       "segments": ["region"]},
+                           "journeys": {"gap_segments": ["region", "channel", "plan"]},
+                           "value": {"segment": "plan", "segments": ["region", "channel"]}},
             "warnings": [], **overrides}
 
 

@@ -26,7 +26,7 @@ def _add(events, rows):
 # --- gaps --------------------------------------------------------------------------------
 
 def test_gap_by_segment_stats_and_hdi(gaps, customers):
-    g = gap_by_segment(gaps, customers)
+    g = gap_by_segment(gaps, customers, segment="region")
     assert g.columns.tolist() == ["touchpoint", "rule", "region", "n", "mean_gap",
                                   "median_gap", "n_met", "share_met", "share_met_low",
                                   "share_met_high", "unit"]
@@ -58,10 +58,10 @@ def test_gap_by_segment_touchpoint_filter_and_unknown_met(gaps, customers):
 
 
 def test_gap_by_segment_empty_and_missing(gaps, customers):
-    g = gap_by_segment(gaps.iloc[0:0], customers)
+    g = gap_by_segment(gaps.iloc[0:0], customers, segment="region")
     assert g.empty and "share_met_high" in g.columns
     with pytest.raises(ValueError, match=r"\['met'\]"):
-        gap_by_segment(gaps.drop(columns="met"), customers)
+        gap_by_segment(gaps.drop(columns="met"), customers, segment="region")
     with pytest.raises(ValueError, match="tier"):
         gap_by_segment(gaps, customers, segment="tier")
 
@@ -77,7 +77,7 @@ def test_journey_gaps_table_stacks_segments(gaps, customers):
     ]
     assert t.loc[t["touchpoint"] == "support", "segment_var"].tolist() == [
         "region", "channel", "channel", "overall"]
-    assert journey_gaps_table(gaps, customers, overall=False)["segment_var"].eq(
+    assert journey_gaps_table(gaps, customers, segments=("region",), overall=False)["segment_var"].eq(
         "region").all()
-    empty = journey_gaps_table(gaps.iloc[0:0], customers)
+    empty = journey_gaps_table(gaps.iloc[0:0], customers, segments=("region",))
     assert empty.empty and empty.columns.tolist() == JOURNEY_GAPS_COLUMNS

@@ -71,10 +71,10 @@ def test_plot_cohort_retention_rows_are_cohorts(events, customers):
 @pytest.mark.parametrize("which", ["by_segment", "journey_table"])
 def test_plot_gap_by_segment_one_row_per_group(gaps, customers, which):
     if which == "by_segment":
-        table = gap_by_segment(gaps, customers)
+        table = gap_by_segment(gaps, customers, segment="region")
         first = "delivery / on_time: (missing)"
     else:
-        table = journey_gaps_table(gaps, customers)
+        table = journey_gaps_table(gaps, customers, segments=("region",))
         first = "delivery / on_time: region=(missing)"
     _, ax = plt.subplots()
     assert plot_gap_by_segment(table, ax=ax) is ax
