@@ -202,8 +202,8 @@ def test_recovers_two_level_gaussian_effects(recovery):
     data, truth = simulate_responses(4000, n_segments=3, family="gaussian", seed=5,
                                      two_levels=True)
     result = fit_drivers(data, outcome="y", drivers=truth["drivers"],
-                         segments=["segment", "subsegment"], seed=1)
-    assert result.diagnostics["passed"]
+                         segments=["segment", "subsegment"], seed=1, tune=2000, draws=2000)
+    assert result.diagnostics["passed"]  # 1000 draws: R-hat 1.010-1.013 on a level-1 effect
     assert result.idata.posterior["beta_level1"].dims[2:] == ("level1", "driver")
     assert set(result.config.segment_labels) == set(truth["segments"])
     assert_recovered(truth_table(result, truth), 0.1 * data["y"].std())
