@@ -104,41 +104,12 @@ def test_duckdb_arrow_journeys_equal_the_ibis_expression():
     pd.testing.assert_frame_equal(fast, ref)
 
 
-def _two_language_world(make_world, tmp_path, sources_yaml):
-    """The fixture world with its surveys in English and a second, Portuguese review file."""
-    pt = ["A entrega atrasou muito", "Entrega atrasada de novo", "O preço é caro demais",
-          "Preço muito caro para a qualidade", "Entregas atrasadas sempre"]
-    en = ["The delivery was late again", "Late deliveries every time",
-          "The price is too expensive", "Prices too high for the quality",
-          "Delivery late, prices high"]
-    surveys = "response_id,customer_id,responded_at,nps,verbatim\n" + "".join(
-        f"E{i},C{i % 3 + 1},2024-03-09T00:00:00Z,{i % 11},\"{en[i % 5]}\"\n" for i in range(30))
-    reviews = "review_id,customer_id,score,comment\n" + "".join(
-        f"P{i},C{i % 3 + 1},{i % 5 + 1},\"{pt[i % 5]}\"\n" for i in range(30))
-    sources = sources_yaml.replace("    verbatim: verbatim\n", "    verbatim: verbatim\n"
-                                   "    language: en\n") + """\
-  reviews:
-    role: responses
-    path: reviews.csv
-    ids: {customer_id: customer_id}
-    key: customer_id
-    event_id: review_id
-    scores:
-      review_score: {column: score, min: 1, max: 5}
-    verbatim: comment
-    language: pt
-"""
-    return make_world(tmp_path, files={"surveys.csv": surveys, "reviews.csv": reviews},
-                      sources=sources)
-
-
-def test_source_language_becomes_a_column_and_drives_topics(make_world, tmp_path, sources_yaml,
-                                                            world_result):
+def test_source_language_becomes_a_column_and_drives_topics(two_language_world, world_result):
     from cxkit.ingest import ingest
     from cxkit.voice import fit_topics
 
     assert "language" not in world_result.responses.columns  # no source declares one
-    r = ingest(_two_language_world(make_world, tmp_path, sources_yaml)).responses
+    r = ingest(two_language_world).responses
     assert list(r.columns[list(r.columns).index("verbatim"):][:2]) == ["verbatim", "language"]
     by_source = r.assign(src=r["response_id"].str[0]).groupby("src")["language"]
     assert by_source.unique().map(list).to_dict() == {"E": ["en"], "P": ["pt"]}
