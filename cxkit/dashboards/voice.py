@@ -32,7 +32,7 @@ class VoiceApp(Page):
     key = "voice"
     required = {"topics": ("topic", "label", "keywords"),
                 "topic_prevalence": ("topic", "label", "segment_var", "segment_value", "n",
-                                     "share_mean", "share_low", "share_high"),
+                                     "mentions", "share_mean", "share_low", "share_high"),
                 "topic_examples": ("topic", "label", "rank", "verbatim", "note")}
 
     def build(self) -> list:
@@ -75,9 +75,7 @@ class VoiceApp(Page):
         """Topics mentioned by fewer than the floor overall: no example comments shown."""
         p = self.prevalence
         overall = p[p["segment_var"] == "all"]
-        mentions = pd.to_numeric(overall.get("mentions"), errors="coerce")
-        if mentions is None:
-            return set()
+        mentions = pd.to_numeric(overall["mentions"], errors="coerce")
         return set(overall.loc[mentions.isna() | (mentions < self.min_n), "topic"].astype(int))
 
     # -- parts ------------------------------------------------------------------------------
