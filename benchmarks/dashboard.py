@@ -50,6 +50,7 @@ CHANGES = {
     "initiatives": (0, lambda p: (p.get_by_label("One-off cost").fill("123456"),
                                   p.get_by_label("One-off cost").press("Enter"))),
     "customers": (0, lambda p: p.get_by_label("Region").select_option(index=1)),
+    "voice": (0, lambda p: p.get_by_label("Segment by").select_option(index=1)),
 }
 
 
@@ -125,12 +126,14 @@ def main(argv=None) -> int:
         from tests.dashboards.conftest import make_reports
 
         args.run_dir = str(make_reports(Path(tempfile.mkdtemp(prefix="cxkit-fx-")) / "r"))
-    from cxkit.dashboards import CustomersApp, DriversApp, InitiativesApp, JourneysApp
+    from cxkit.dashboards import (CustomersApp, DriversApp, InitiativesApp, JourneysApp,
+                                   VoiceApp)
     from cxkit.dashboards.run import load_run
 
     pages = ["floor"]
     for name, app in (("journeys", JourneysApp), ("drivers", DriversApp),
-                      ("initiatives", InitiativesApp), ("customers", CustomersApp)):
+                      ("initiatives", InitiativesApp), ("customers", CustomersApp),
+                      ("voice", VoiceApp)):
         lacking = load_run(args.run_dir, app.required).problems
         if lacking:
             print(f"{name}: skipped, {lacking[0]}")

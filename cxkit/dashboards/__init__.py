@@ -15,6 +15,7 @@ from cxkit.dashboards.initiatives import InitiativesApp
 from cxkit.dashboards.journeys import JourneysApp
 from cxkit.dashboards.run import list_runs, load_run, resolve_run_dir
 from cxkit.dashboards.serve import serve
+from cxkit.dashboards.voice import VoiceApp
 
-__all__ = ["JourneysApp", "DriversApp", "InitiativesApp", "CustomersApp", "serve",
+__all__ = ["JourneysApp", "DriversApp", "InitiativesApp", "CustomersApp", "VoiceApp", "serve",
            "resolve_run_dir", "load_run", "list_runs"]

@@ -21,9 +21,9 @@ import pandas as pd
 from cxkit.dashboards.run import RunData, list_runs, load_run, previous_run, run_warnings
 from cxkit.privacy import apply_min_n, min_n_of
 
-#: The four dashboards, in the order of the navigation links.
+#: The five dashboards, in the order of the navigation links.
 DASHBOARDS = (("journeys", "Journeys"), ("drivers", "Drivers"),
-              ("initiatives", "Initiatives"), ("customers", "Customers"))
+              ("initiatives", "Initiatives"), ("customers", "Customers"), ("voice", "Voice"))
 ALL = "All"
 
 CSS = """<style>
@@ -102,7 +102,7 @@ def note(text: str) -> str:
 
 
 class Page:
-    """Base class of the four dashboards (see the module docstring).
+    """Base class of the five dashboards (see the module docstring).
 
     Subclasses set ``title``, ``required`` and ``optional`` ({table: columns}) and
     implement ``build() -> list[widget]``.

@@ -1,6 +1,6 @@
 """Serving the dashboards with Voila: localhost, a token, bounded kernels, clean shutdown.
 
-``serve`` starts Voila on the ``dashboards/`` folder (four notebooks) on 127.0.0.1 with
+``serve`` starts Voila on the ``dashboards/`` folder (five notebooks) on 127.0.0.1 with
 token authentication. The run folder reaches the notebooks through ``$CXKIT_RUN_DIR``, set
 by the server process, so nothing a browser sends can choose a path or run code (Voila
 forwards only widget ``comm`` messages from the browser to a kernel, never execute requests).
@@ -11,7 +11,7 @@ takes that kernel and the pool starts a new one. Jupyter Server's idle culling, 
 Voila's kernel manager, shuts down a kernel with **no open browser connection** that has
 been idle for ``cull_idle_timeout`` seconds (default 60), checked every ``cull_interval``
 seconds (default 10); pooled kernels are never culled, a kernel whose tab is still open is
-kept (``cull_connected=False``). So the server holds 4 pooled kernels + the open tabs' +
+kept (``cull_connected=False``). So the server holds 5 pooled kernels + the open tabs' +
 those of views closed in the last minute.
 
 Shutdown: Voila runs in its own process group. SIGTERM or Ctrl-C to ``cxkit dashboard``
@@ -192,7 +192,7 @@ def stop_tree(proc: subprocess.Popen, known: set[int], grace: float = 10.0) -> N
 def serve(run_dir: str | Path, port: int = 8866, token: str | None = None,
           notebook: str | Path | None = None, *, ip: str = "127.0.0.1",
           allow_remote: bool = False) -> int:
-    """Serve the four dashboards with Voila on ``ip:port`` behind a token; blocks until
+    """Serve the five dashboards with Voila on ``ip:port`` behind a token; blocks until
     Voila exits, Ctrl-C or SIGTERM (then Voila and every kernel are stopped).
 
     Parameters

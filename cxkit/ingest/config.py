@@ -164,6 +164,9 @@ class SourceSpec(Base):
     cohort: CohortSpec | None = None
     scores: dict[str, ScoreSpec] = Field(default_factory=dict)
     verbatim: str | None = None
+    # The verbatims' language (ISO 639-1: pt, en, es, de, fr); carried into the responses
+    # table's ``language`` column. Unset: detected from the text.
+    language: str | None = None
     enrich: dict[str, EnrichSpec] = Field(default_factory=dict)
     # The transaction a row belongs to (an order id): a response and the events that share
     # its link are joined by it instead of by the time window (see responses_table).
@@ -180,6 +183,18 @@ class SourceSpec(Base):
             raise ValueError(f"unknown encoding {v!r}; use a Python codec name such as "
                              f"utf-8, latin-1, cp1252 or utf-16") from None
         return v
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from cxkit.voice.language import LANGUAGES
+
+        if v.strip().lower() not in LANGUAGES:
+            raise ValueError(f"unknown language {v!r}; use one of {sorted(LANGUAGES)}, or "
+                             f"leave 'language' out to detect it from the text")
+        return v.strip().lower()
 
     @field_validator("touchpoint", mode="before")
     @classmethod
@@ -212,6 +227,9 @@ class SourceSpec(Base):
             raise ValueError("an 'events' source needs 'touchpoint'")
         if self.role == "responses" and not self.scores:
             raise ValueError("a 'responses' source needs 'scores' with their valid ranges")
+        if self.language is not None and (self.role != "responses" or self.verbatim is None):
+            raise ValueError("'language' names the language of a responses source's "
+                             "verbatim; give it only with 'verbatim' on a responses source")
         if self.link is not None and self.role not in ("events", "responses"):
             raise ValueError(f"'link' joins responses to events; a '{self.role}' source cannot have one")
         if self.repeated_rows == "collapse" and (self.role != "customers" or self.dedupe_on):

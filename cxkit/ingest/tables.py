@@ -224,6 +224,7 @@ def responses_table(spec: SourcesSpec, finals, catalog: Catalog, gaps: ibis.Tabl
                   if s.spec.touchpoint.value in (None, tp)}
     score_names: list[str] = []
     extra: list[str] = []
+    with_language = any(s.spec.role == "responses" and s.spec.language for s, _ in finals.values())
     for s, f in finals.values():
         if s.spec.role != "responses":
             continue
@@ -242,6 +243,8 @@ def responses_table(spec: SourcesSpec, finals, catalog: Catalog, gaps: ibis.Tabl
         for n in score_names:
             cols[n] = k[f"_s_{n}"] if n in s.spec.scores else ibis.null("float64")
         cols["verbatim"] = blank_to_null(k[s.spec.verbatim]) if s.spec.verbatim else ibis.null("string")
+        if with_language:  # the source's declared verbatim language, null where undeclared
+            cols["language"] = ibis.literal(s.spec.language, "string") if s.spec.language else ibis.null("string")
         if with_link:
             cols["link"] = k._link if s.spec.link else ibis.null("string")
         for n in extra:
@@ -253,7 +256,8 @@ def responses_table(spec: SourcesSpec, finals, catalog: Catalog, gaps: ibis.Tabl
     seg = customers.select(_c="customer_id", **{c: c for c in segments if c not in extra})
     j = r.left_join(seg, r.customer_id == seg._c)
     order = ["response_id", "customer_id", "responded_at"] + [c for c in segments if c not in extra] \
-        + extra + score_names + ["verbatim"] + (["link"] if with_link else [])
+        + extra + score_names + ["verbatim"] + (["language"] if with_language else []) \
+        + (["link"] if with_link else [])
     r = j.select(*[j[c] for c in order])
     window = ibis.interval(seconds=int(round(spec.window_days * 86400)))
     for tp in catalog.rule_touchpoints:

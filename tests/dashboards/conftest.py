@@ -7,6 +7,10 @@ docs/ARCHITECTURE.md), so tests can assert exact answers.
   i % 4 == 3; delivery for every purchaser; usage for even purchasers.
 * driver segments All (200 responses), North (120: delivery delay matters most),
   Tiny (12: under the floor).
+* voice: 88 commenting respondents (i < 45 North, i < 80 South, else Tiny: 8, under the
+  floor); topic 1 "late delivery" (i % 2 == 0; in the previous run i % 4 == 0), topic 2
+  "price" (i % 3 == 0), topic 3 "app crash" (i % 10 == 0: 9 mentions, under the floor, so
+  no example comments). Shares are stored with no floor (min_n=1): the page applies it.
 * initiatives: "faster delivery" (cost 10,000, revenue draws N(15,000, 3,000)), "app
   redesign" (cost 20,000, draws N(12,000, 4,000)) and the planned combination of both.
 """
@@ -165,6 +169,33 @@ def at_risk() -> pd.DataFrame:
               "expected_value_mean", "revenue_at_risk_mean", "issue_1", "issue_2", "issue_3"]]
 
 
+VOICE_TOPICS = pd.DataFrame({
+    "topic": [1, 2, 3], "label": ["late delivery", "price", "app crash"],
+    "keywords": ["late, delivery, days, parcel", "price, expensive, cheap, value",
+                 "app, crash, login, update"]})
+
+
+def voice_tables(*, previous: bool = False) -> dict[str, pd.DataFrame]:
+    """``topics``, ``topic_prevalence`` and ``topic_examples`` made by cxkit.voice itself."""
+    from cxkit.voice import example_verbatims, topic_prevalence
+
+    n = 88
+    i = np.arange(n)
+    late = (i % 4 == 0) if previous else (i % 2 == 0)
+    data = pd.DataFrame({
+        "has_verbatim": 1, "region": np.where(i < 45, "North", np.where(i < 80, "South", "Tiny")),
+        "topic_1": late.astype(int), "topic_2": (i % 3 == 0).astype(int),
+        "topic_3": (i % 10 == 0).astype(int)})
+    data["verbatim"] = [" and ".join(w for w, f in (
+        (f"parcel {k} came {k % 7 + 2} days late", a), (f"price {k} too expensive", b),
+        (f"app crashed at login {k}", c)) if f) or f"fine {k}"
+        for k, a, b, c in zip(i, data["topic_1"], data["topic_2"], data["topic_3"])]
+    return {"tables/topics": VOICE_TOPICS,
+            "tables/topic_prevalence": topic_prevalence(data, VOICE_TOPICS,
+                                                        segments=["region"], min_n=1),
+            "tables/topic_examples": example_verbatims(data, VOICE_TOPICS, min_n=1)}
+
+
 def manifest(run_id: str, **overrides) -> dict:
     day = run_id[:10]
     return {"run_id": run_id, "name": "cx-test", "status": "succeeded",
@@ -193,7 +224,7 @@ def make_run_dir(root: Path, run_id: str = RUN_ID, *, skip: tuple[str, ...] = ()
               "tables/initiatives": initiatives(draws), "tables/initiative_draws": draws,
               "tables/quadrants": quadrants(), "tables/revenue_at_risk": revenue_at_risk(),
               "tables/at_risk": at_risk(), "ingest/events": events(),
-              "ingest/customers": customers()}
+              "ingest/customers": customers(), **voice_tables(previous=run_id == PREVIOUS_ID)}
     for name, table in tables.items():
         if name.rsplit("/", 1)[-1] not in skip:
             table.to_parquet(run_dir / f"{name}.parquet", index=False)

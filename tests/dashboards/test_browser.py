@@ -184,6 +184,24 @@ def test_customers_filter_and_csv_download(browser, server, tmp_path):
         page.close()
 
 
+def test_voice_segment_filter_trend_examples_and_floor(browser, server):
+    page = _open(browser, server, "voice")
+    try:
+        body = page.inner_text("body")
+        assert "late, delivery, days, parcel" in body
+        assert "Compared with run 2024-04-01T060000Z" in body
+        assert "days late" in body and "app crashed" not in body  # topic 3 under the floor
+        before = _src(page, 0)
+        page.get_by_label("Segment by").select_option("region")
+        page.wait_for_function(f"() => document.querySelector('.widget-image').src !== "
+                               f"{json.dumps(before)}", timeout=30_000)
+        page.get_by_text("too few responses").first.wait_for(timeout=30_000)
+        _shot(page, "voice")
+        _offline(page)
+    finally:
+        page.close()
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None

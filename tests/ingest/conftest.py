@@ -183,3 +183,33 @@ def make_world():
 @pytest.fixture
 def sources_yaml() -> str:
     return SOURCES
+
+
+@pytest.fixture
+def two_language_world(tmp_path) -> Path:
+    """The fixture world with its surveys in English and a second, Portuguese review file."""
+    pt = ["A entrega atrasou muito", "Entrega atrasada de novo", "O preço é caro demais",
+          "Preço muito caro para a qualidade", "Entregas atrasadas sempre"]
+    en = ["The delivery was late again", "Late deliveries every time",
+          "The price is too expensive", "Prices too high for the quality",
+          "Delivery late, prices high"]
+    surveys = "response_id,customer_id,responded_at,nps,verbatim\n" + "".join(
+        f"E{i},C{i % 3 + 1},2024-03-09T00:00:00Z,{i % 11},\"{en[i % 5]}\"\n" for i in range(30))
+    reviews = "review_id,customer_id,score,comment\n" + "".join(
+        f"P{i},C{i % 3 + 1},{i % 5 + 1},\"{pt[i % 5]}\"\n" for i in range(30))
+    sources = SOURCES.replace("    verbatim: verbatim\n", "    verbatim: verbatim\n"
+                                   "    language: en\n") + """\
+  reviews:
+    role: responses
+    path: reviews.csv
+    ids: {customer_id: customer_id}
+    key: customer_id
+    event_id: review_id
+    scores:
+      review_score: {column: score, min: 1, max: 5}
+    verbatim: comment
+    language: pt
+"""
+    return write_world(tmp_path, files={"surveys.csv": surveys, "reviews.csv": reviews},
+                      sources=sources)
+

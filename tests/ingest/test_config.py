@@ -87,3 +87,18 @@ def test_every_sources_key_is_documented():
     keys = (set(SourceSpec.model_fields) | set(SourcesSpec.model_fields)) - internal
     missing = sorted(k for k in keys if f"`{k}" not in doc)
     assert not missing, f"not in docs/SOURCES.md: {missing}"
+
+
+def test_language_must_be_supported_and_on_a_responses_verbatim(tmp_path, make_world,
+                                                                sources_yaml):
+    path = make_world(tmp_path, sources=sources_yaml.replace(
+        "    verbatim: verbatim\n", "    verbatim: verbatim\n    language: xx\n"))
+    with pytest.raises(ConfigError, match=r"sources.surveys.language: .*unknown language 'xx'"):
+        load_sources(path)
+    path = make_world(tmp_path, sources=sources_yaml.replace(
+        "    value: revenue\n", "    value: revenue\n    language: pt\n"))
+    with pytest.raises(ConfigError, match=r"sources.orders: .*'language' names the language"):
+        load_sources(path)
+    path = make_world(tmp_path, sources=sources_yaml.replace(
+        "    verbatim: verbatim\n", "    verbatim: verbatim\n    language: ' PT'\n"))
+    assert load_sources(path).sources["surveys"].language == "pt"

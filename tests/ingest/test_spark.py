@@ -53,3 +53,11 @@ def test_sample_identical_on_duckdb_and_pyspark():
         t = spark.report.sources[name]
         assert (s.rows_in, s.kept, s.by_reason) == (t.rows_in, t.kept, t.by_reason), name
     assert duck.report.identity_conflicts == spark.report.identity_conflicts
+
+
+def test_source_language_column_identical_on_duckdb_and_pyspark(two_language_world):
+    duck = ingest(two_language_world, engine="duckdb").responses
+    spark = ingest(two_language_world, engine="pyspark").responses
+    a, b = _norm(duck, ["response_id"]), _norm(spark, ["response_id"])
+    assert list(a.columns) == list(b.columns) and "language" in a.columns
+    pd.testing.assert_frame_equal(a, b, check_dtype=False)

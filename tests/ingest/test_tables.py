@@ -102,3 +102,18 @@ def test_duckdb_arrow_journeys_equal_the_ibis_expression():
     ref = api._tidy(eng.to_pandas(run.exprs["journeys"])).sort_values("customer_id", ignore_index=True)
     assert len(fast) > 100 and fast["stage_sequence"].map(len).max() > 1
     pd.testing.assert_frame_equal(fast, ref)
+
+
+def test_source_language_becomes_a_column_and_drives_topics(two_language_world, world_result):
+    from cxkit.ingest import ingest
+    from cxkit.voice import fit_topics
+
+    assert "language" not in world_result.responses.columns  # no source declares one
+    r = ingest(two_language_world).responses
+    assert list(r.columns[list(r.columns).index("verbatim"):][:2]) == ["verbatim", "language"]
+    by_source = r.assign(src=r["response_id"].str[0]).groupby("src")["language"]
+    assert by_source.unique().map(list).to_dict() == {"E": ["en"], "P": ["pt"]}
+    model, scored = fit_topics(r, n_topics=2, min_df=1, max_df=0.6)
+    assert list(model.vectorizers) == ["en", "pt"]
+    assert {"price", "late", "entreg", "atras"} <= set(model.stems)
+    assert scored["has_verbatim"].sum() == 60

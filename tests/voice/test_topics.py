@@ -114,3 +114,50 @@ def test_other_languages_detected_topics_and_sentiment(lang):
     assert sorted(len(kw & words) for kw in kws) == [1, 1], tm.topics
     s = tm.transform([good, bad])["sentiment"].tolist()
     assert s[0] > 0.3 and s[1] < -0.3, s
+
+
+PT = ["A entrega atrasou muito", "Entrega atrasada de novo", "O preço é caro demais",
+      "Preço muito caro para a qualidade", "Entregas atrasadas sempre"]
+EN = ["The delivery was late again", "Late deliveries every time", "The price is too expensive",
+      "Prices too high for the quality", "Delivery late, prices high"]
+
+
+def two_languages(**extra) -> pd.DataFrame:
+    return pd.DataFrame({"response_id": [f"R{i}" for i in range(60)],
+                         "verbatim": PT * 6 + EN * 6, **extra})
+
+
+def test_language_per_row_stems_and_scores_each_row_in_its_own_language():
+    data = two_languages(language=["pt"] * 30 + ["en"] * 30)
+    model, scored = fit_topics(data, n_topics=2, min_df=1, max_df=0.6)
+    assert (model.language, list(model.vectorizers)) == ("pt", ["en", "pt"])
+    # English words get English stems, Portuguese words Portuguese ones ...
+    assert {"price", "late", "deliveri", "entreg", "atras", "prec"} <= set(model.stems)
+    # ... whereas one Portuguese model mis-stems the English ("pric", "lat") and splits
+    # "delivery" from "deliveries".
+    one = fit_topics(data.drop(columns="language"), n_topics=2, min_df=1, max_df=0.6)[0]
+    assert one.vectorizers == {} and {"pric", "lat", "delivery"} <= set(one.stems)
+    assert not {"pric", "lat", "delivery"} & set(model.stems)
+    # English sentiment words count in an English row (declared or detected), not in a
+    # Portuguese-only model.
+    s = model.transform(["Terrible service, awful", "produto ruim", "the parcel was terrible"],
+                        ["en", "pt", None])["sentiment"]
+    assert (s < -0.3).all(), s.tolist()
+    assert one.transform(["Terrible service, awful"])["sentiment"].iloc[0] == 0
+    assert scored["has_verbatim"].sum() == 60 and len(scored) == 60
+
+
+def test_language_column_undeclared_rows_detected_and_bad_code_named():
+    # English rows without a declared language are detected as English from stop words.
+    data = two_languages(language=["pt"] * 30 + [None] * 30)
+    model, _ = fit_topics(data, n_topics=2, min_df=1, max_df=0.6)
+    assert list(model.vectorizers) == ["en", "pt"] and "price" in model.stems
+    # An all-empty column means no language per row: today's single-language model.
+    assert fit_topics(two_languages(language=[None] * 60), n_topics=2, min_df=1,
+                      max_df=0.6)[0].vectorizers == {}
+    with pytest.raises(ValueError, match="the responses' language column.*'xx'"):
+        fit_topics(two_languages(language=["xx"] * 60), n_topics=2, min_df=1, max_df=0.6)
+    # Blank codes count as undeclared; codes are case- and space-blind.
+    model = fit_topics(two_languages(language=[" PT"] * 30 + [""] * 30), n_topics=2,
+                       min_df=1, max_df=0.6)[0]
+    assert (model.language, list(model.vectorizers)) == ("pt", ["en", "pt"])
