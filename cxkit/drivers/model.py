@@ -45,6 +45,9 @@ Spread = Literal["shared", "per_driver"]
 # 0.12, the depth-7 trees seen on real survey data) and the centred one 12.5 (step 0.42),
 # see benchmarks/README.md. Ordinal rows carry more information than yes/no ones.
 _CENTRED_ROWS_PER_COEF = {"gaussian": 50, "bernoulli": 30, "ordinal": 20}
+# ... and only with at least this many segments (the survey case that motivated the
+# thresholds above has 6; with 4 the centred form diverged).
+_CENTRED_MIN_SEGMENTS = 6
 # Precision of the logit families' design and linear predictor (see likelihood.py): single
 # precision cut a 120k-cell bernoulli gradient from 5.5 to 4.2 ms of CPU; the sums stay
 # double, and the log-likelihood matches the row-level one to 1e-6 (tests/drivers/test_model).
@@ -72,6 +75,11 @@ def choose_parametrization(prep: PreparedData, parametrization: Parametrization 
         # recovery case (4,000 rows, 9 cells) centred gave 5 divergences and tail ESS 295 on
         # the cells' spread; the earlier 4x rule keeps it non-centred, as it passed before.
         need *= 4
+    if len(prep.segment_counts) < _CENTRED_MIN_SEGMENTS:
+        # With few segments the between-segment spread is weakly identified and the centred
+        # form funnels however many rows each has (4 segments x 750 bernoulli rows: 5
+        # divergences centred, none non-centred; the 4-region sample and voice fits alike).
+        return "non_centered"
     return "centered" if np.median(prep.segment_counts) >= need else "non_centered"
 
 

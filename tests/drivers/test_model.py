@@ -185,8 +185,11 @@ def test_input_errors_name_the_problem():
 def test_auto_parametrization_follows_rows_per_segment():
     small = prepare_data(_data(n=300), outcome="y", drivers=DRIVERS, segments="segment")
     big = prepare_data(_data(n=20_000), outcome="y", drivers=DRIVERS, segments="segment")
+    many, _ = simulate_responses(20_000, n_segments=8, drivers=SIM_DRIVERS, seed=3)
+    many = prepare_data(many, outcome="y", drivers=DRIVERS, segments="segment")
     assert choose_parametrization(small) == "non_centered"
-    assert choose_parametrization(big) == "centered"
+    assert choose_parametrization(big) == "non_centered"  # 3 segments: spread too weak
+    assert choose_parametrization(many) == "centered"
     assert choose_parametrization(big, "non_centered") == "non_centered"
     with pytest.raises(ValueError, match="parametrization must be"):
         choose_parametrization(big, "sideways")

@@ -100,7 +100,7 @@ def test_importance_performance_quadrant_plot(ipa):
 
 def test_nps_plot_has_one_row_per_segment():
     frame = pd.DataFrame({"region": ["North"] * 6 + ["South"] * 4, "nps": [10, 9, 3, 8, 10, 0, 7, 7, 9, 2]})
-    table = nps_by_segment(frame, segment="region", draws=500)
+    table = nps_by_segment(frame, segment="region", score="nps", draws=500)
     ax = plot_nps_by_segment(table)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == ["All (n=10)", "South (n=4)", "North (n=6)"]

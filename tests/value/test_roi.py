@@ -40,6 +40,7 @@ def test_saved_total_cost_is_used_until_a_part_is_edited(tables):
     draws, ini = tables
     combo = ini.iloc[[1]].assign(initiative="b", cost_per_customer=float("nan"),
                                  cost_one_off=5.0, cost=123.0)
+    draws = draws[draws.initiative == "b"]
     r = roi_draws(draws, combo)
     assert r["cost"].unique().tolist() == [123.0]
     r2 = roi_draws(draws, combo, {"b": {"cost_one_off": 50.0}})
