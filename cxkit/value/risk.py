@@ -172,6 +172,9 @@ def customer_issues(driver_result, latest: pd.DataFrame, *, n_issues: int = 3,
                      axis=1)
     out = {}
     for k in range(n_issues):
+        if k >= order.shape[1]:  # fewer drivers than issues asked for: the rest stay blank
+            out[f"issue_{k + 1}"] = np.full(len(x), "", dtype=object)
+            continue
         j = order[:, k]
         hurts = contrib[np.arange(len(x)), j] < 0
         out[f"issue_{k + 1}"] = np.where(hurts, words[np.arange(len(x)), j], "")

@@ -122,3 +122,22 @@ def test_issues_in_words_worst_first():
     assert c0[2] == "rating app 1 (typical 3.0)"
     # customer 1 is better than typical on every measure: nothing to name
     assert out.iloc[1].tolist() == ["", "", ""]
+
+
+def test_fewer_drivers_than_issues_leave_the_rest_blank():
+    """A snapshot run with two drivers still gets issue_1..issue_3 (the third blank)."""
+    import arviz as az
+
+    drivers = ["gap_delivery", "rating_app"]
+    idata = az.from_dict(posterior={"beta": np.array([[-0.3, 0.4]])[None, None]},
+                         coords={"segment": ["N"], "driver": drivers},
+                         dims={"beta": ["segment", "driver"]})
+    drv = SimpleNamespace(idata=idata, config=SimpleNamespace(drivers=drivers,
+                                                              segments=["region"]),
+                          segment_labels=lambda d: d["region"].astype(str))
+    latest = pd.DataFrame({"region": ["N", "N"], "gap_delivery": [4.0, 0.0],
+                           "rating_app": [1.0, 5.0]})
+    out = customer_issues(drv, latest, units={"delivery": "days"})
+    assert list(out.columns) == ["issue_1", "issue_2", "issue_3"]
+    # app 0.4 * (1 - 3) = -0.8 hurts more than the delay -0.3 * (4 - 2) = -0.6
+    assert out.iloc[0].tolist() == ["rating app 1 (typical 3.0)", "delivery 4.0 days late", ""]
