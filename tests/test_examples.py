@@ -72,7 +72,7 @@ def test_snapshot_shape_reaches_value_model_scenarios_and_quadrants(tmp_path, ca
     assert len(quad) == len(snap) and set(quad["customer_id"]) == set(snap["account_no"])
     assert set(quad["quadrant"]) <= {"Model", "Growth", "At-risk", "Dangling"}
     churned = snap.set_index("account_no")["Churned?"].eq("Yes")
-    assert (quad.set_index("customer_id")["retained"] == ~churned).all()
+    assert (quad.set_index("customer_id")["active"] == ~churned).all()  # contract: active
     assert (run / "models" / "value").is_dir()
 
 
