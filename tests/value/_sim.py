@@ -72,5 +72,6 @@ def simulated_inputs(seed=42, n_customers=2000):
     })
     table = customer_value_table(events, sim.analysis, sim.tables["customers"], score="nps",
                                  cutoff=sim.truth["cutoff"],
-                                 horizon_days=sim.truth["horizon_days"])
+                                 horizon_days=sim.truth["horizon_days"],
+                                 segments=["region", "channel", "plan"])
     return sim, table
