@@ -179,7 +179,7 @@ if headline is None:
     print("No headline summary (drivers.summary.kind: none).")
 else:
     save_table(headline, RUN_DIR, f"{summary['kind']}_by_segment")
-    if summary["kind"] == "nps":
+    if "promoters" in headline:  # an NPS headline (summary kind nps) has its own plot
         dplots.plot_nps_by_segment(headline)
     display(headline)
 
