@@ -16,6 +16,7 @@ section    model                    read by
 ``drivers``  :class:`DriversSection`    notebook 20 (features + driver model)
 ``value``    :class:`ValueSection`      notebook 30 (value model, scenarios, quadrants)
 ``olist``    :class:`OlistSection`      notebook 20's optional real-data section
+``trend``    :class:`TrendSection`      after the notebooks (``cxkit.trend``)
 ========== ======================== ===========================================
 
 Adding a section is a local change: write a ``_Section`` subclass and add one optional field
@@ -206,6 +207,22 @@ class VoiceSection(_Section):
     topic_drivers: bool = True  # fit the driver model with topic flags beside drivers.drivers
 
 
+class TrendScore(_Section):
+    """A responses score followed from run to run as a share satisfied (or NPS)."""
+
+    score: str  # responses column
+    kind: Literal["nps", "top_box", "share"] = "top_box"
+    scale_max: int = Field(5, ge=2)  # top_box only
+    top: int = Field(2, ge=1)  # top_box only
+
+
+class TrendSection(_Section):
+    """Scores compared with the previous run besides the headline (``drivers.summary``),
+    driver importance and promises kept (:mod:`cxkit.trend`)."""
+
+    scores: list[TrendScore] = Field(default_factory=list)
+
+
 class DashboardSection(_Section):
     min_n: int = Field(30, ge=1)  # privacy floor: fewer responses in a group = no estimate shown
 
@@ -224,6 +241,7 @@ class RunConfig(_Section):
     olist: OlistSection | None = None
     alerts: AlertsSection | None = None  # cxkit.alerts: rules applied after each run
     voice: VoiceSection | None = None  # notebook 15_voice; absent skips it
+    trend: TrendSection = Field(default_factory=TrendSection)  # cxkit.trend: extra scores
     dashboard: DashboardSection = Field(default_factory=DashboardSection)
     source: Path | None = Field(None, exclude=True)  # the YAML it came from
 

@@ -69,12 +69,13 @@ def _reason(manifest: dict, error: BaseException) -> str:
 def _close_loop(cfg: RunConfig, tmp: Path, manifest: dict) -> list[str]:
     """Trend against the previous successful run, then alert rules; returns report lines."""
     from cxkit.runs import previous_success
-    from cxkit.trend import describe_changes, update_trend, write_changes
+    from cxkit.trend import describe_changes, followed_scores, update_trend, write_changes
 
     out_dir = Path(cfg.run.out_dir)
     previous = previous_success(out_dir, cfg.run.name, before=manifest["started_at"])
     trend = update_trend(tmp, previous, run_id=manifest["run_id"], run_name=cfg.run.name,
-                         finished_at=now_iso(), segments=cfg.drivers.segments)
+                         finished_at=now_iso(), segments=cfg.drivers.segments,
+                         scores=followed_scores(cfg))
     changes = describe_changes(trend)
     write_changes(trend, changes, tmp / "trend.html")
     manifest["trend"] = {"previous_run_id": previous.name if previous else None,

@@ -5,8 +5,10 @@ probability that the metric went down (``p_drop``):
 
 - ``nps``: NPS per segment from ``tables/nps_by_segment`` (the counts of promoters,
   passives and detractors give the exact Dirichlet posterior the table was made with);
-- ``csat``: share of satisfied answers (4-5 on a 1-5 scale) per segment from
-  ``ingest/responses.parquet`` (Beta posterior, uniform prior);
+- ``share:<column>``: share satisfied (top box of a 1-``scale_max`` score, or the 1s of a
+  yes/no score) per segment from ``ingest/responses.parquet``, for the run's headline
+  (``drivers.summary``) and each ``trend.scores`` entry of the run YAML (Beta posterior,
+  as :func:`cxkit.features.score_by_segment`); an NPS score gives ``nps`` (Dirichlet);
 - ``importance:<driver>``: driver importance per segment from ``tables/driver_importance``
   (normal approximation from its 94% HDI: the draws are not saved in the table);
 - ``share_met:<touchpoint>/<rule>``: share of promises kept per segment from
@@ -22,7 +24,7 @@ previous_run_id, previous_value, delta, p_drop``; intervals are 94%).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -31,7 +33,10 @@ from cxkit._checks import MISSING_SEGMENT
 from cxkit.publish import read_parquet, save_table
 from cxkit.stats import HDI_PROB, beta_equal_tailed
 
-__all__ = ["TREND_COLUMNS", "metrics", "compare", "update_trend", "describe_changes"]
+if TYPE_CHECKING:
+    from cxkit.config import RunConfig
+
+__all__ = ["TREND_COLUMNS", "followed_scores", "score_metric", "metrics", "compare", "update_trend", "describe_changes"]
 
 TREND_COLUMNS = ["run_id", "run_name", "finished_at", "metric", "segment", "value",
                  "value_low", "value_high", "previous_run_id", "previous_value", "delta",
@@ -70,7 +75,48 @@ def _segment_labels(data: pd.DataFrame, segments: Sequence[str]) -> pd.Series:
     return data[list(segments)].astype("string").fillna(MISSING_SEGMENT).agg("|".join, axis=1)
 
 
-def metrics(run_dir: str | Path, *, segments: Sequence[str] = ()) -> pd.DataFrame:
+def followed_scores(cfg: RunConfig) -> list[dict[str, Any]]:
+    """The scores a run follows: its headline (``drivers.summary``, the driver model's
+    outcome unless ``summary.score`` names another column), then ``trend.scores``."""
+    out = []
+    summary = cfg.drivers.summary
+    if summary.kind != "none":
+        out.append({"score": summary.score or cfg.drivers.outcome, "kind": summary.kind,
+                    "scale_max": summary.scale_max, "top": summary.top})
+    out += [sc.model_dump() for sc in cfg.trend.scores]
+    return out
+
+
+def score_metric(score: Mapping[str, Any]) -> str:
+    """The trend's metric name of a followed score: ``nps`` or ``nps:<column>`` for NPS,
+    ``share:<column>`` for a top-box share or a yes/no share."""
+    if score["kind"] == "nps":
+        return "nps" if score["score"] == "nps" else f"nps:{score['score']}"
+    return f"share:{score['score']}"
+
+
+def _score_rows(resp: pd.DataFrame, score: Mapping[str, Any], segments: Sequence[str],
+                *, nps_named: bool) -> pd.DataFrame:
+    """Posterior rows of one followed score, computed as notebook 20 computes its headline
+    (:func:`cxkit.features.score_by_segment`)."""
+    from cxkit.features import score_by_segment
+
+    segment = [s for s in segments if s in resp] or None
+    kw = {k: score[k] for k in ("scale_max", "top") if k in score}
+    table = score_by_segment(resp, kind=score["kind"], score=score["score"], segment=segment,
+                             **kw)
+    if score["kind"] == "nps":
+        low, high = _interval(table, "nps")
+        return pd.DataFrame({
+            "metric": "nps" if nps_named else score_metric(score),
+            "segment": table["segment"].astype(str), "value": table["nps_mean"],
+            "value_low": low, "value_high": high, "kind": "dirichlet",
+            "a": table["promoters"], "b": table["passives"], "c": table["detractors"]})
+    return _beta_rows(score_metric(score), table["segment"], table["satisfied"], table["n"])
+
+
+def metrics(run_dir: str | Path, *, segments: Sequence[str] = (),
+            scores: Sequence[Mapping[str, Any]] = ()) -> pd.DataFrame:
     """The comparable metrics of one run folder, one row per metric and segment.
 
     Parameters
@@ -78,8 +124,13 @@ def metrics(run_dir: str | Path, *, segments: Sequence[str] = ()) -> pd.DataFram
     run_dir : str or Path
         A run folder (``reports/<run_id>`` or the run's temporary folder).
     segments : sequence of str
-        Segment columns of the responses table for CSAT (as in the driver model; ``"All"``
-        is always added).
+        Segment columns of the responses table for the followed scores (as in the driver
+        model; ``"All"`` is always added).
+    scores : sequence of mappings
+        Responses scores to follow (``score`` column, ``kind`` "nps" / "top_box" / "share",
+        ``scale_max``, ``top``): the run's headline (``drivers.summary``) and
+        ``trend.scores`` (:func:`followed_scores`). An NPS headline already saved in
+        ``tables/nps_by_segment`` is read from there.
 
     Returns
     -------
@@ -90,7 +141,8 @@ def metrics(run_dir: str | Path, *, segments: Sequence[str] = ()) -> pd.DataFram
 
     Examples
     --------
-    >>> metrics("reports/latest", segments=["region"]).query("metric == 'nps'")  # doctest: +SKIP
+    >>> metrics("reports/latest", segments=["region"],
+    ...         scores=[{"score": "csat", "kind": "top_box"}])  # doctest: +SKIP
     """
     run_dir = Path(run_dir)
     parts = []
@@ -101,15 +153,15 @@ def metrics(run_dir: str | Path, *, segments: Sequence[str] = ()) -> pd.DataFram
             "metric": "nps", "segment": nps["segment"].astype(str), "value": nps["nps_mean"],
             "value_low": low, "value_high": high, "kind": "dirichlet",
             "a": nps["promoters"], "b": nps["passives"], "c": nps["detractors"]}))
-    resp = _read(run_dir / "ingest" / "responses.parquet")
-    if resp is not None and "csat" in resp and resp["csat"].notna().any():
-        r = resp[resp["csat"].notna()]
-        sat = pd.to_numeric(r["csat"], errors="coerce") >= 4
-        parts.append(_beta_rows("csat", pd.Series(["All"]), pd.Series([sat.sum()]),
-                                pd.Series([len(r)])))
-        if segments and all(s in r for s in segments):
-            g = sat.groupby(_segment_labels(r, segments).to_numpy()).agg(["sum", "size"])
-            parts.append(_beta_rows("csat", pd.Series(g.index), g["sum"], g["size"]))
+    scores = list(scores)
+    headline_nps = next((i for i, sc in enumerate(scores) if sc["kind"] == "nps"), None)
+    if parts and headline_nps is not None:  # the saved table is that score's NPS
+        scores.pop(headline_nps)
+        headline_nps = None
+    resp = _read(run_dir / "ingest" / "responses.parquet") if scores else None
+    if resp is not None:
+        parts += [_score_rows(resp, sc, segments, nps_named=(i == headline_nps))
+                  for i, sc in enumerate(scores) if sc["score"] in resp]
     imp = _read(run_dir / "tables" / "driver_importance.parquet")
     if imp is not None and len(imp):
         low, high = _interval(imp, "importance")
@@ -174,7 +226,8 @@ def compare(current: pd.DataFrame, previous: pd.DataFrame | None, *, seed: int =
 
 
 def update_trend(run_dir: str | Path, previous_dir: str | Path | None, *, run_id: str,
-                 run_name: str, finished_at: str, segments: Sequence[str] = ()) -> pd.DataFrame:
+                 run_name: str, finished_at: str, segments: Sequence[str] = (),
+                 scores: Sequence[Mapping[str, Any]] = ()) -> pd.DataFrame:
     """Compare ``run_dir`` with ``previous_dir`` and write the accumulated
     ``tables/trend.parquet`` (the previous run's rows + this run's). Returns this run's rows.
 
@@ -183,8 +236,8 @@ def update_trend(run_dir: str | Path, previous_dir: str | Path | None, *, run_id
     >>> update_trend(tmp, Path("reports/20261101T000000Z"), run_id="x", run_name="cx",
     ...              finished_at="2026-11-26T03:00:00+00:00")  # doctest: +SKIP
     """
-    previous = metrics(previous_dir, segments=segments) if previous_dir else None
-    rows = compare(metrics(run_dir, segments=segments), previous)
+    previous = metrics(previous_dir, segments=segments, scores=scores) if previous_dir else None
+    rows = compare(metrics(run_dir, segments=segments, scores=scores), previous)
     rows = rows.assign(run_id=run_id, run_name=run_name, finished_at=finished_at,
                        previous_run_id=Path(previous_dir).name if previous_dir else None)
     rows = rows[TREND_COLUMNS]
@@ -212,7 +265,7 @@ def describe_changes(rows: pd.DataFrame, *, p: float = 0.9, limit: int = 10) -> 
     moved = moved.sort_values("certainty", ascending=False, kind="stable").head(limit)
     lines = []
     for row in moved.itertuples(index=False):
-        pct = row.metric in ("csat",) or row.metric.startswith("share_met:")
+        pct = row.metric.startswith(("share:", "share_met:"))
         scale, unit = (100, " points") if pct else (1, "")
         name = _label(row.metric)
         fell = row.p_drop > 0.5
@@ -229,7 +282,11 @@ def _label(metric: str) -> str:
         return f"Promises kept, {tp} {rule.replace('_', ' ')} (%)"
     if metric.startswith("importance:"):
         return f"Importance of {metric.removeprefix('importance:')}"
-    return {"nps": "NPS", "csat": "CSAT (share satisfied, %)"}.get(metric, metric)
+    if metric.startswith("share:"):
+        return f"Share satisfied, {metric.removeprefix('share:')} (%)"
+    if metric.startswith("nps:"):
+        return f"NPS of {metric.removeprefix('nps:')}"
+    return {"nps": "NPS"}.get(metric, metric)
 
 
 def write_changes(rows: pd.DataFrame, lines: list[str], out: str | Path) -> Path:

@@ -127,7 +127,7 @@ def fixture_run(folder: Path) -> Path:
     return folder
 
 
-TREND = pd.DataFrame({"metric": ["nps", "nps", "csat"], "segment": ["All", "North", "All"],
+TREND = pd.DataFrame({"metric": ["nps", "nps", "share:csat"], "segment": ["All", "North", "All"],
                       "value": [20.0, 25.0, 0.7], "previous_value": [30.0, 26.0, 0.9],
                       "previous_run_id": "prev", "p_drop": [0.97, 0.6, 0.99]})
 

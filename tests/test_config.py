@@ -53,7 +53,7 @@ def test_valid_yaml_resolves_paths_relative_to_the_yaml_file(tmp_path, monkeypat
 def test_parameters_dump_is_plain_json(tmp_path):
     dumped = load_config(write(tmp_path, MINIMAL)).to_jsonable()
     assert set(dumped) == {"run", "ingest", "journeys", "drivers", "value", "olist", "alerts",
-                           "voice", "dashboard"}
+                           "voice", "trend", "dashboard"}
     assert isinstance(dumped["ingest"]["sources"], str)
 
 

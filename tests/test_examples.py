@@ -22,9 +22,9 @@ SHAPES = PROJECT_ROOT / "tests" / "fixtures" / "shapes"
 TINY = {"draws": 40, "tune": 40, "chains": 1, "allow_failed_gate": True}
 
 
-def tiny_run(tmp_path: Path, example: str) -> tuple[int, Path]:
+def tiny_run(tmp_path: Path, example: str, **sections) -> tuple[int, Path]:
     child = {"extends": str(EXAMPLES / f"{example}.yaml"),
-             "run": {"out_dir": str(tmp_path / "reports")}, "drivers": TINY}
+             "run": {"out_dir": str(tmp_path / "reports")}, "drivers": TINY, **sections}
     path = tmp_path / f"{example}.yaml"
     path.write_text(yaml.safe_dump(child))
     code = runner.run(path, run_id="r1")
@@ -74,6 +74,41 @@ def test_snapshot_shape_reaches_value_model_scenarios_and_quadrants(tmp_path, ca
     churned = snap.set_index("account_no")["Churned?"].eq("Yes")
     assert (quad.set_index("customer_id")["active"] == ~churned).all()  # contract: active
     assert (run / "models" / "value").is_dir()
+
+
+@pytest.mark.slow
+def test_flat_order_export_runs_end_to_end_from_yaml_alone(tmp_path, capsys):
+    """Shape (d): one order-level file read as customers, orders, deliveries and reviews."""
+    code, run = tiny_run(tmp_path, "orders_flat", value={"sensitivity": False})
+    assert code == 0, capsys.readouterr().err[-3000:]
+    manifest = json.loads((run / "manifest.json").read_text())
+    status = {n["notebook"]: n["status"] for n in manifest["notebooks"]}
+    assert status == {"10_ingest_journeys": "succeeded", "15_voice": "skipped",
+                      "20_driver_model": "succeeded", "30_revenue_impact": "succeeded"}
+    flat = pd.read_csv(SHAPES / "orders_flat.csv")
+    resp = pd.read_parquet(run / "ingest" / "responses.parquet")
+    quarantine = pd.read_parquet(run / "ingest" / "quarantine.parquet")
+    # every file row is a response or a quarantined row with its reason (nothing dropped)
+    assert len(resp) + int((quarantine["source"] == "reviews").sum()) == len(flat)
+    assert set(quarantine["reason"]) == {"bad_timestamp", "duplicate_event"}
+    reviewed = int(resp["recommend"].notna().sum())
+    assert 0 < reviewed < len(resp)
+    policy = pd.read_parquet(run / "tables" / "driver_data_policy.parquet").set_index("column")
+    assert policy.loc["recommend", ["policy", "rows"]].tolist() == ["drop", len(resp) - reviewed]
+    assert policy.loc["gap_delivery", "policy"] == "never_delivery flag"
+    importance = pd.read_parquet(run / "tables" / "driver_importance.parquet")
+    assert (importance.loc[importance["segment"] == "All", "n"] == reviewed).all()
+    nps = pd.read_parquet(run / "tables" / "nps_by_segment.parquet").set_index("segment")
+    assert nps.loc["All", "n"] == reviewed
+    funnel = pd.read_parquet(run / "tables" / "funnel.parquet")
+    assert funnel["customers"].iloc[0] == flat["Buyer"].nunique()
+    assert (funnel["reached"].diff().dropna() <= 0).all()  # no step exceeds the one before
+    quad = pd.read_parquet(run / "tables" / "quadrants.parquet")
+    assert quad["customer_id"].is_unique and set(quad["customer_id"]) <= set(flat["Buyer"])
+    assert quad["quadrant"].value_counts().sum() == len(quad)
+    at_risk = pd.read_parquet(run / "tables" / "at_risk.parquet")
+    assert set(at_risk["customer_id"]) <= set(quad.loc[quad["active"], "customer_id"])
+    assert (run / "tables" / "at_risk.csv").is_file()
 
 
 def test_flat_export_with_blank_or_repeated_header_cells_is_refused_clearly(tmp_path, capsys):

@@ -46,6 +46,9 @@ def gaps_table(share_north: float, n: int = 400) -> pd.DataFrame:
         "share_met_low": 0.0, "share_met_high": 1.0, "unit": "days"})
 
 
+CSAT = {"score": "csat", "kind": "top_box", "scale_max": 5, "top": 2}
+
+
 def test_metrics_reads_every_table_with_intervals(tmp_path):
     resp = pd.DataFrame({"csat": [5, 4, 2, 1, 5, None], "region": list("NNSSNS")})
     imp = pd.DataFrame({"segment": "All", "driver": ["speed", "price"],
@@ -53,18 +56,44 @@ def test_metrics_reads_every_table_with_intervals(tmp_path):
                         "importance_high": [3.0, 1.5]})
     run = write_run(tmp_path / "r", nps={"All": (50, 30, 20)}, csat=resp, importance=imp,
                     gaps=gaps_table(0.8))
-    m = trend.metrics(run, segments=["region"]).set_index(["metric", "segment"])
+    m = trend.metrics(run, segments=["region"], scores=[CSAT]).set_index(["metric", "segment"])
     assert m.loc[("nps", "All"), "value"] == pytest.approx(30.0)
     assert m.loc[("nps", "All"), ["value_low", "value_high"]].tolist() == [20.0, 40.0]
     # CSAT: 3 of 5 answered 4-5 -> Beta(4, 3); N: 3 of 3, S: 0 of 2
-    assert m.loc[("csat", "All"), "value"] == pytest.approx(4 / 7)
-    assert m.loc[("csat", "All"), "value_low"] == pytest.approx(stats.beta.ppf(0.03, 4, 3))
-    assert m.loc[("csat", "N"), "value"] == pytest.approx(4 / 5)
-    assert m.loc[("csat", "S"), "value"] == pytest.approx(1 / 4)
+    assert m.loc[("share:csat", "All"), "value"] == pytest.approx(4 / 7)
+    assert m.loc[("share:csat", "All"), "value_low"] == pytest.approx(stats.beta.ppf(0.03, 4, 3))
+    assert m.loc[("share:csat", "N"), "value"] == pytest.approx(4 / 5)
+    assert m.loc[("share:csat", "S"), "value"] == pytest.approx(1 / 4)
     assert m.loc[("importance:speed", "All"), "b"] == pytest.approx(2.0 / (2 * 1.8808))
     assert m.loc[("share_met:delivery/on_time", "region=North"), "value"] == pytest.approx(
         321 / 402)
     assert ("share_met:delivery/on_time", "All") in m.index
+
+
+def test_followed_scores_come_from_the_run_yaml_not_column_names(tmp_path):
+    """No column is read because of its name: a csat column is followed only when the YAML
+    says so, and any renamed score (here a yes/no flag mapped to 0/1) is followed the same way."""
+    resp = pd.DataFrame({"csat": [5, 4, 2], "happy": [1, 0, 1], "zone": list("abb")})
+    run = write_run(tmp_path / "r", csat=resp)
+    assert trend.metrics(run, segments=["zone"]).empty
+    m = trend.metrics(run, segments=["zone"], scores=[{"score": "happy", "kind": "share"}])
+    assert sorted(m["metric"].unique()) == ["share:happy"]
+    m = m.set_index("segment")
+    assert m.loc["All", "value"] == pytest.approx(3 / 5)  # Beta(2 + 1, 1 + 1)
+    assert m.loc["b", "value"] == pytest.approx(2 / 4)
+
+
+def test_followed_scores_are_the_headline_then_trend_scores():
+    from cxkit.config import RunConfig
+
+    cfg = RunConfig.model_validate({
+        "ingest": {"sources": "s.yaml"},
+        "drivers": {"outcome": "sat", "drivers": ["x"], "summary": {"kind": "share"}},
+        "trend": {"scores": [{"score": "ltr", "kind": "nps"}, {"score": "csat"}]}})
+    scores = trend.followed_scores(cfg)
+    assert [(s["score"], s["kind"]) for s in scores] == [
+        ("sat", "share"), ("ltr", "nps"), ("csat", "top_box")]
+    assert [trend.score_metric(s) for s in scores] == ["share:sat", "nps:ltr", "share:csat"]
 
 
 def test_p_drop_matches_the_analytic_probability(tmp_path):
