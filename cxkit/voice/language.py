@@ -179,6 +179,33 @@ def token_pattern(language: str) -> str:
     return rf"(?u)\b(?:(?:{'|'.join(forms)})\s+{word}|{word})\b"
 
 
+class FoldingAnalyzer:
+    """Tokeniser for a fitted vocabulary: tokens of :func:`token_pattern`, lower-cased; a
+    token the vocabulary lacks is looked up accent-folded, so an accented word seen only
+    after fitting ("péssimo") still meets its lexicon entry ("pessimo"). Picklable (a
+    class, not a closure), for :class:`sklearn.feature_extraction.text.CountVectorizer`'s
+    ``analyzer``.
+
+    Examples
+    --------
+    >>> FoldingAnalyzer("pt", {"pessimo", "nao gostei", "entrega"})("Péssimo! Não  gostei; entrega")
+    ['pessimo', 'nao gostei', 'entrega']
+    """
+
+    def __init__(self, language: str, vocabulary: Iterable[str]):
+        self.pattern = re.compile(token_pattern(language))
+        self.vocabulary = frozenset(vocabulary)
+
+    def __call__(self, doc: str) -> list[str]:
+        out = []
+        for token in self.pattern.findall(doc.lower()):
+            if token not in self.vocabulary:
+                folded = " ".join(fold(token).split())
+                token = folded if folded in self.vocabulary else token
+            out.append(token)
+        return out
+
+
 def split_negated(token: str) -> tuple[str, bool]:
     """``"não gostei"`` -> ``("gostei", True)``; ``"gostei"`` -> ``("gostei", False)``."""
     head, _, tail = token.rpartition(" ")

@@ -19,6 +19,7 @@ from sklearn.preprocessing import normalize
 
 from cxkit._checks import require_columns
 from cxkit.voice.language import (
+    FoldingAnalyzer,
     LANGUAGES,
     NEGATORS,
     check_language,
@@ -289,9 +290,9 @@ def _fit(counts, words, stem_map, stems, valence, sizes: dict[str, int], *, lang
     vectorizers, start = {}, 0
     for g, size in sizes.items():
         mine = used[(used >= start) & (used < start + size)]
-        vectorizers[g] = CountVectorizer(token_pattern=token_pattern(g), lowercase=True,
-                                         dtype=np.float64,
-                                         vocabulary={words[i]: j for j, i in enumerate(mine)})
+        vocab = {words[i]: j for j, i in enumerate(mine)}
+        vectorizers[g] = CountVectorizer(analyzer=FoldingAnalyzer(g, vocab), dtype=np.float64,
+                                         vocabulary=vocab)
         start += size
     vec = vectorizers[lang]
     stem_map = sp.csr_matrix(stem_map[used])

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from cxkit.voice.language import LANGUAGES
-from cxkit.voice.sentiment import compound, load_lexicon, token_valence
+from cxkit.voice.sentiment import N_SCALAR, compound, load_lexicon, token_valence
 from cxkit.voice.topics import fit_topic_model
 
 
@@ -44,6 +44,20 @@ def test_scores_have_the_right_sign_in_portuguese():
     assert (s[:3] > 0.3).all() and (s[3:6] < -0.3).all() and np.isnan(s[6])
     # "não gostei" is negative although "gostei" alone is positive.
     assert tm.transform(["gostei", "não gostei"])["sentiment"].tolist()[1] < 0
+
+
+def test_an_accented_lexicon_word_unseen_while_fitting_still_scores():
+    """The fitted comments never use "péssimo" or "horrível"; later comments do, with their
+    accents (the lexicon writes them folded), alone and negated."""
+    fitted = ["Entrega no prazo, produto ok", "Produto chegou bem embalado",
+              "Entrega atrasada de novo", "Produto com defeito"] * 5
+    tm = fit_topic_model(fitted, language="pt", n_topics=2, min_df=1, max_df=1.0)
+    s = tm.transform(["Péssimo", "HORRÍVEL", "não péssimo", "pessimo"])["sentiment"]
+    lex = load_lexicon("pt")
+    assert s[0] == pytest.approx(compound(np.array([lex["pessimo"]]))[0]) == s[3]
+    assert s[1] == pytest.approx(compound(np.array([lex["horrivel"]]))[0])
+    assert s[2] == pytest.approx(compound(np.array([N_SCALAR * lex["pessimo"]]))[0])
+    assert s[1] < 0 < s[2]
 
 
 def test_sentiment_follows_nps_on_the_sample(sample_verbatims):
