@@ -73,7 +73,15 @@ def assemble(ci: np.ndarray, tp: pa.Array, st: np.ndarray,
 
 
 def _sort_codes(values: pd.Series) -> np.ndarray:
-    """Integer codes in the values' sort order, nulls last (as SQL's ``ORDER BY``)."""
+    """Integers in the values' sort order, nulls last (as SQL's ``ORDER BY``)."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype) or pd.api.types.is_integer_dtype(values.dtype):
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        na = values.isna().to_numpy()
+        codes = values.to_numpy(dtype="datetime64[ns]" if values.dtype.kind == "M" else "int64",
+                                na_value=np.datetime64("NaT") if values.dtype.kind == "M" else 0)
+        codes = codes.view("int64") if codes.dtype.kind == "M" else codes
+        return np.where(na, np.iinfo(np.int64).max, codes) if na.any() else codes
     codes, _ = pd.factorize(values, sort=True)
     return np.where(codes < 0, codes.max(initial=-1) + 1, codes)
 
@@ -110,9 +118,11 @@ def journeys_from_events(events: pd.DataFrame) -> pa.Table:
     order = np.lexsort(keys[::-1])
     cust = keys[0][order]
     stage_codes, stages = pd.factorize(ev["stage"].astype(object), sort=True)
-    starts, tps, every, collapsed = assemble(
-        cust, pa.array(ev["touchpoint"].astype(str).to_numpy()[order], pa.string()),
-        stage_codes[order], [str(s) for s in stages])
+    tp_codes, tp_names = pd.factorize(ev["touchpoint"].astype(object), sort=True)
+    tp = pa.DictionaryArray.from_arrays(pa.array(tp_codes[order], pa.int32()),
+                                        pa.array([str(t) for t in tp_names], pa.string()))
+    starts, tps, every, collapsed = assemble(cust, tp, stage_codes[order],
+                                             [str(s) for s in stages])
     ids = ev["customer_id"].to_numpy()[order][starts]
     return pa.table({"customer_id": pa.array(ids), "stage_sequence": collapsed, "touchpoint_sequence": tps,
                      "event_stages": every})

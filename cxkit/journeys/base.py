@@ -105,6 +105,15 @@ def _lists(data: pd.DataFrame, level: str) -> tuple[pa.ListArray, pa.ListArray]:
     return states, stages
 
 
+def _codes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(integer code per value, -1 for null; the distinct labels as strings)."""
+    if not pa.types.is_dictionary(values.type):
+        values = pc.cast(values, pa.string()).dictionary_encode()
+    idx = values.indices.to_numpy(zero_copy_only=False)
+    codes = np.where(np.asarray(values.is_valid()), np.nan_to_num(idx, nan=-1), -1).astype("int64")
+    return codes, np.asarray(pc.cast(values.dictionary, pa.string()).to_pylist(), dtype=object)
+
+
 def _journeys(data: pd.DataFrame, level: str, collapse_repeats: bool) -> _Journeys:
     """Each customer's states in journey order (:mod:`cxkit.ingest.journeys`: by time, ties
     by source, row in the source and touchpoint), read from the ``journeys`` table.
@@ -115,20 +124,24 @@ def _journeys(data: pd.DataFrame, level: str, collapse_repeats: bool) -> _Journe
     """
     lists, stage_lists = _lists(data, level)
     cust = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False).astype("int64")
-    labels = pc.cast(pc.list_flatten(lists), pa.string())
-    stages = pc.cast(pc.list_flatten(stage_lists), pa.string())
-    ok = np.asarray(pc.is_valid(labels))
-    labels = np.asarray(labels.to_numpy(zero_copy_only=False), dtype=object)[ok]
-    stages = np.asarray(stages.to_numpy(zero_copy_only=False), dtype=object)[ok]
-    c = cust[ok]
-    rank = {s: i for i, s in enumerate(_stage_order(stages[pd.notna(stages)]))}
+    lab, lab_names = _codes(pc.list_flatten(lists))
+    stg, stg_names = _codes(pc.list_flatten(stage_lists))
+    ok = lab >= 0
+    lab, stg, c = lab[ok], stg[ok], cust[ok]
+    present = np.unique(stg[stg >= 0])
+    rank = {s: i for i, s in enumerate(_stage_order(stg_names[present]))}
     if level == "stage":
         states = list(rank)
     else:
-        r = pd.Series(stages).map(rank).fillna(len(rank))
-        first = pd.DataFrame({"label": labels, "rank": r.to_numpy()}).groupby("label")["rank"].min()
-        states = first.reset_index().sort_values(["rank", "label"])["label"].tolist()
-    s = pd.Categorical(labels, categories=states).codes.astype("int64")
+        # each touchpoint after the earliest stage (in catalog order) it is seen in
+        stg_rank = np.array([rank.get(x, len(rank)) for x in stg_names] + [len(rank)],
+                            dtype="int64")
+        pairs = np.unique(np.c_[lab, stg_rank[stg]], axis=0)
+        first = pd.DataFrame({"label": lab_names[pairs[:, 0]], "rank": pairs[:, 1]})
+        states = (first.groupby("label")["rank"].min().reset_index()
+                  .sort_values(["rank", "label"])["label"].tolist())
+    to_state = {x: i for i, x in enumerate(states)}
+    s = np.array([to_state.get(x, -1) for x in lab_names], dtype="int64")[lab]
     new = np.r_[True, c[1:] != c[:-1]] if len(c) else np.zeros(0, dtype=bool)
     if collapse_repeats:
         # a repeat only collapses within one customer's journey
