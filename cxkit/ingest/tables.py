@@ -15,11 +15,13 @@ import pandas as pd
 import pyarrow as pa
 
 from cxkit._json import jsonable as _jsonable
-from cxkit.ingest.config import UNITS, Catalog, Rule, SourcesSpec
+from cxkit.ingest.catalog import UNITS, Catalog, Rule
+from cxkit.ingest.config import SourcesSpec
 from cxkit.ingest.engine import UTC_TS, Engine
 from cxkit.ingest.journeys import JOURNEY_ORDER
 from cxkit.ingest.parse import blank_to_null, json_object
-from cxkit.ingest.pipeline import Identity, Staged
+from cxkit.ingest.identity import Identity
+from cxkit.ingest.pipeline import Staged
 
 __all__ = ["events_table", "gaps_table", "customers_table", "journeys_table",
            "responses_table", "journeys_parts", "account", "quarantine_frame", "EVENT_COLUMNS", "GAP_COLUMNS",
