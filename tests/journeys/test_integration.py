@@ -4,7 +4,6 @@ Skips with the reason while ``cxkit.ingest.ingest`` or params/sources/sample.yam
 there yet; everything else about journeys is tested on the fixtures of conftest.py.
 """
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,18 +20,11 @@ from cxkit.journeys import (
 )
 from cxkit.journeys.analytics import JOURNEY_GAPS_COLUMNS
 
-ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ROOT / "params" / "sources" / "sample.yaml"
 
 
-@pytest.fixture(scope="module")
-def ingested():
-    ingest_mod = pytest.importorskip("cxkit.ingest")
-    if not hasattr(ingest_mod, "ingest"):
-        pytest.skip("cxkit.ingest.ingest is not implemented yet")
-    if not SOURCES.exists():
-        pytest.skip(f"{SOURCES.relative_to(ROOT)} is missing (run after ingestion lands)")
-    return ingest_mod.ingest(SOURCES)
+@pytest.fixture
+def ingested(sample_ingest):
+    return sample_ingest  # ingested once per session (tests/conftest.py)
 
 
 def test_journey_analytics_on_ingested_sample(ingested):
