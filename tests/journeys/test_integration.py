@@ -4,7 +4,6 @@ Skips with the reason while ``cxkit.ingest.ingest`` or params/sources/sample.yam
 there yet; everything else about journeys is tested on the fixtures of conftest.py.
 """
 
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,7 +18,6 @@ from cxkit.journeys import (
     transition_matrix,
 )
 from cxkit.journeys.analytics import JOURNEY_GAPS_COLUMNS
-
 
 
 @pytest.fixture
@@ -39,15 +37,16 @@ def test_journey_analytics_on_ingested_sample(ingested):
     assert (funnel["share_of_first"] <= 1).all()
     assert (funnel["customers"] <= funnel["reached"]).all()
 
-    trans = transition_matrix(events)
+    trans = transition_matrix(ingested.journeys)  # read as ingestion built them
+    pd.testing.assert_frame_equal(trans, transition_matrix(events))  # or built the same way
     n_journeys = events["customer_id"].dropna().nunique()
     assert trans.loc[trans["from"] == "start", "count"].sum() == n_journeys
     assert trans.loc[trans["to"] == "end", "count"].sum() == n_journeys
     np.testing.assert_allclose(trans.groupby("from")["prob"].sum(), 1.0)
 
-    paths = top_paths(events, n=None)
+    paths = top_paths(ingested.journeys, n=None)
     assert paths["customers"].sum() == n_journeys
-    links = sankey_links(events, max_steps=4)
+    links = sankey_links(ingested.journeys, max_steps=4)
     assert links["source"].str.startswith("1:").any()
 
     retention = cohort_retention(events, customers, cohort="cohort")
