@@ -114,6 +114,8 @@ def journeys_from_events(events: pd.DataFrame) -> pa.Table:
                          "table with its source and source_row columns (they order events at "
                          "the same time).")
     ev = events.loc[events["customer_id"].notna() & events["touchpoint"].notna()]
+    if not pd.api.types.is_datetime64_any_dtype(ev["event_ts"].dtype):  # text: by instant
+        ev = ev.assign(event_ts=pd.to_datetime(ev["event_ts"], utc=True, format="mixed"))
     keys = [_sort_codes(ev[c]) for c in ("customer_id", *JOURNEY_ORDER)]
     order = np.lexsort(keys[::-1])
     cust = keys[0][order]

@@ -50,6 +50,11 @@ def test_ties_in_time_break_by_source_then_row_not_event_id():
                       "touchpoint_sequence": ["ad", "pay", "order", "visit"],
                       "event_stages": ["awareness", "purchase", "purchase", "awareness"]}]
     assert JOURNEY_ORDER == ("event_ts", "source", "source_row", "touchpoint")
+    # times as text order by the instant, not the string (mixed UTC offsets)
+    text = ev.assign(event_ts=["2024-01-01T12:00:00+02:00", "2024-01-01T10:00:00Z",
+                               "2024-01-01T11:00:00+01:00", "2024-01-01T09:30:00Z"])
+    assert journeys_from_events(text)["touchpoint_sequence"].to_pylist() == [
+        ["ad", "pay", "order", "visit"]]  # three at 10:00Z: shop rows 2, 9, then web
 
 
 def test_events_without_customer_or_touchpoint_have_no_journey_and_missing_columns_say_so():
