@@ -98,7 +98,10 @@ def _lists(data: pd.DataFrame, level: str) -> tuple[pa.ListArray, pa.ListArray]:
 
         table = journeys_from_events(data)
         return table[_SEQUENCE[level]].combine_chunks(), table["event_stages"].combine_chunks()
-    _require(data, ["customer_id", "touchpoint_sequence", "event_stages"], "journeys")
+    require_columns(data, ["customer_id", "touchpoint_sequence", "event_stages"],
+                    table="journeys", hint="Pass the `journeys` table written by cxkit.ingest "
+                    "(one written before `event_stages` existed: ingest again, or pass the "
+                    "`events` table).")
     stages = pa.array(data["event_stages"], pa.list_(pa.string()))
     states = stages if level == "stage" else pa.array(data["touchpoint_sequence"],
                                                       pa.list_(pa.string()))

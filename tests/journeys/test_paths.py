@@ -130,6 +130,24 @@ def test_transition_matrix_bad_level_empty_and_missing(events):
     assert t.empty and list(t.columns) == TRANSITION_COLUMNS
 
 
+def test_paths_read_the_journeys_table_as_they_read_events(events, journeys):
+    for level in ("stage", "touchpoint"):
+        for collapse in (True, False):
+            pd.testing.assert_frame_equal(
+                transition_matrix(journeys, level=level, collapse_repeats=collapse),
+                transition_matrix(events, level=level, collapse_repeats=collapse))
+        pd.testing.assert_frame_equal(top_paths(journeys, level=level, n=None),
+                                      top_paths(events, level=level, n=None))
+        pd.testing.assert_frame_equal(sankey_links(journeys, level=level),
+                                      sankey_links(events, level=level))
+    # touchpoints shown by their stage's catalog rank, then by name
+    t = transition_matrix(journeys, level="touchpoint")
+    assert pd.unique(t["from"]).tolist() == ["start", "ad_click", "product_view", "review_read",
+                                             "order", "delivery", "app_login", "ticket", "renewal"]
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['event_stages'\].*ingest again"):
+        transition_matrix(journeys.drop(columns="event_stages"))
+
+
 # --- paths and sankey --------------------------------------------------------------------
 
 def test_top_paths_counts_and_ordering(events):
