@@ -23,7 +23,8 @@ Adding a section is a local change: write a ``_Section`` subclass and add one op
 to :class:`RunConfig` (``alerts: AlertsSection | None = None``). Fields typed ``Path``
 anywhere in the tree are resolved against the YAML file that sets them, with no extra code.
 
-A run YAML may start with ``extends: <other.yaml>`` (relative to itself): the base is read
+Reading the files (:mod:`cxkit.config_load`): a run YAML may start with
+``extends: <other.yaml>`` (relative to itself): the base is read
 first and the file's own sections are merged over it key by key (mappings merge, lists and
 scalars replace, ``null`` removes an optional section). Unknown keys are an error (papermill
 would only warn and then run with the default), reported with the file, the key's location
@@ -35,12 +36,13 @@ revenue) always come from the YAML.
 
 from __future__ import annotations
 
-import difflib
-import typing
 from pathlib import Path
 from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cxkit import config_load
+from cxkit.config_load import ConfigError, _models_in, merge  # noqa: F401  (public here too)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
@@ -53,10 +55,6 @@ PARAMS_DIR = PROJECT_ROOT / "params"
 OLIST_DIR = PROJECT_ROOT.parent / "shared" / "data" / "olist_sample"
 
 Family = Literal["gaussian", "bernoulli", "ordinal"]
-
-
-class ConfigError(ValueError):
-    """A run YAML that cannot be used; the message names the file, the key and the fix."""
 
 
 class _Section(BaseModel):
@@ -263,17 +261,6 @@ class RunConfig(_Section):
 
 
 # --------------------------------------------------------------------------- loading
-def _models_in(ann) -> list[type[BaseModel]]:
-    """Pydantic models inside an annotation (``X | None``, ``list[X]``, ``dict[str, X]``)."""
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return [ann]
-    return [m for arg in typing.get_args(ann) for m in _models_in(arg)]
-
-
-def _is_path(ann) -> bool:
-    return ann is Path or Path in typing.get_args(ann)
-
-
 def path_fields(model: type[BaseModel] = None, prefix: tuple = ()) -> list[tuple[str, ...]]:
     """Dotted locations of every ``Path`` field below ``model`` (default :class:`RunConfig`).
 
@@ -282,114 +269,7 @@ def path_fields(model: type[BaseModel] = None, prefix: tuple = ()) -> list[tuple
     >>> ("ingest", "sources") in path_fields()
     True
     """
-    model = model or RunConfig
-    out = []
-    for name, field in model.model_fields.items():
-        if name == "source" and model is RunConfig:
-            continue
-        if _is_path(field.annotation):
-            out.append((*prefix, name))
-        for sub in _models_in(field.annotation):
-            out.extend(path_fields(sub, (*prefix, name)))
-    return out
-
-
-def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
-    """Field names valid at ``loc`` (the location pydantic reports, minus the bad key)."""
-    for part in loc:
-        if isinstance(part, int):
-            continue  # list index: same model as the list's items
-        field = model.model_fields.get(part)
-        if field is None:
-            break
-        subs = _models_in(field.annotation)
-        if subs:
-            model = subs[0]
-    return list(model.model_fields)
-
-
-def _format_errors(exc: ValidationError, path: Path) -> str:
-    lines = [f"{path}: invalid run parameters"]
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        where = ".".join(str(p) for p in loc) or "(top level)"
-        if err["type"] == "extra_forbidden":
-            key = str(loc[-1])
-            allowed = [k for k in _allowed_keys(RunConfig, loc[:-1]) if k != "source"]
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            lines.append(f"  unknown key '{where}'.{hint} Allowed here: {', '.join(allowed)}.")
-        else:
-            lines.append(f"  {where}: {err['msg']} (got {err.get('input')!r})")
-    lines.append("Fix the YAML (see README 'Run parameters') and run again.")
-    return "\n".join(lines)
-
-
-def _resolve(p: Path, base: Path) -> Path:
-    return p if p.is_absolute() else (base / p).resolve()
-
-
-def _resolve_paths(raw: dict, base: Path) -> dict:
-    """Resolve every Path field set in ``raw`` against ``base`` (the YAML's folder)."""
-    for loc in path_fields():
-        node = raw
-        for part in loc[:-1]:
-            node = node.get(part) if isinstance(node, dict) else None
-        value = node.get(loc[-1]) if isinstance(node, dict) else None
-        if isinstance(value, str):
-            node[loc[-1]] = str(_resolve(Path(value), base))
-        elif isinstance(value, list):  # list[Path], e.g. value.initiatives
-            node[loc[-1]] = [str(_resolve(Path(v), base)) if isinstance(v, str) else v
-                             for v in value]
-    return raw
-
-
-def merge(base: dict, over: dict) -> dict:
-    """``over`` merged onto ``base``: mappings merge key by key, everything else replaces.
-
-    Examples
-    --------
-    >>> merge({"a": {"x": 1, "y": 2}, "b": [1]}, {"a": {"y": 3}, "b": [2]})
-    {'a': {'x': 1, 'y': 3}, 'b': [2]}
-    """
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _read_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict:
-    import yaml
-
-    if path in chain:
-        raise ConfigError(f"{path}: 'extends' loops back to itself "
-                          f"({' -> '.join(str(p) for p in (*chain, path))}).")
-    if not path.is_file():
-        where = f" (extended by {chain[-1]})" if chain else ""
-        raise ConfigError(f"{path}: run parameters file not found{where}. "
-                          f"Pass a YAML from {PARAMS_DIR}, e.g. params/sample.yaml.")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping with sections "
-                          f"{', '.join(k for k in RunConfig.model_fields if k != 'source')}, "
-                          f"got {type(raw).__name__}.")
-    if "source" in raw:
-        raise ConfigError(f"{path}: unknown key 'source'. Allowed: extends, "
-                          f"{', '.join(k for k in RunConfig.model_fields if k != 'source')}.")
-    raw = _resolve_paths(raw, path.parent)
-    parent = raw.pop("extends", None)
-    if parent is None:
-        return raw
-    if not isinstance(parent, str):
-        raise ConfigError(f"{path}: 'extends' must be a file name (got {parent!r}).")
-    base = _read_raw(_resolve(Path(parent), path.parent), (*chain, path))
-    return merge(base, raw)
+    return config_load.path_fields(model or RunConfig, prefix)
 
 
 def load_config(path: str | Path) -> RunConfig:
@@ -418,9 +298,9 @@ def load_config(path: str | Path) -> RunConfig:
     ('nps', 100)
     """
     path = Path(path).resolve()
-    raw = _read_raw(path)
+    raw = config_load.read_raw(path, RunConfig, PARAMS_DIR)
     try:
         cfg = RunConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_format_errors(exc, path)) from None
+        raise ConfigError(config_load.format_errors(exc, path, RunConfig)) from None
     return cfg.model_copy(update={"source": path})

@@ -98,9 +98,10 @@ if HAS_JOURNEYS:
 
 # %%
 if HAS_JOURNEYS:
-    transitions = journeys.transition_matrix(events)
+    journey_table = pd.read_parquet(INGEST_DIR / "journeys.parquet")  # built once, in ingestion
+    transitions = journeys.transition_matrix(journey_table)
     journeys.plot_transition_heatmap(transitions)
-    display(journeys.top_paths(events, n=10))
+    display(journeys.top_paths(journey_table, n=10))
 
 # %% [markdown]
 # ## Cohorts

@@ -124,3 +124,31 @@ def mock_sampling(monkeypatch):
     """
     patch_sampling(monkeypatch)
     return _prior_as_posterior
+
+
+@pytest.fixture(scope="session")
+def sample_ingest():
+    """The committed sample (``data/sample``) ingested once per session with
+    ``params/sources/sample.yaml`` on DuckDB: an ``IngestResult`` shared by every test that
+    reads it (read it, never modify it in place). Skips where the sample is missing."""
+    from pathlib import Path
+
+    from cxkit.ingest import ingest
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "data" / "sample" / "truth.json").is_file():
+        pytest.skip("sample data not found at data/sample: run `cxkit simulate`")
+    return ingest(root / "params" / "sources" / "sample.yaml")
+
+
+@pytest.fixture(scope="session")
+def olist_ingest():
+    """The real Olist sample ingested once per session with ``params/sources/olist.yaml``
+    (shared like :func:`sample_ingest`); skips where ``../shared/data/olist_sample`` is
+    absent."""
+    from cxkit.config import OLIST_DIR, PARAMS_DIR
+    from cxkit.ingest import ingest
+
+    if not (OLIST_DIR / "olist_orders_dataset.csv").is_file():
+        pytest.skip(f"Olist sample not found at {OLIST_DIR} (see its README)")
+    return ingest(PARAMS_DIR / "sources" / "olist.yaml")

@@ -51,3 +51,10 @@ def test_driver_survey_case_and_mle_floor():
     assert sorted(floor["coefs"]) == sorted(truth["segments"])
     # Away from the separated cell the MLE is near the truth for the largest effect.
     assert abs(floor["coefs"]["S2|a"]["rating_product"] - truth["beta"]["S2|a"]["rating_product"]) < 0.3
+
+
+def test_journeys_benchmark_runs_both_ways(capsys):
+    bench = _load("journeys")
+    assert bench.main(["--rows", "5000", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("5,000 events,") and out.count("journeys / events =") == 3

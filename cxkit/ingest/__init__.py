@@ -13,7 +13,8 @@ the :class:`IngestError` family.
 """
 
 from cxkit.ingest.api import IngestResult, TABLES, ingest, load_ingest, run_ingest
-from cxkit.ingest.config import Catalog, SourcesSpec, load_catalog, load_sources
+from cxkit.ingest.catalog import Catalog, load_catalog
+from cxkit.ingest.config import SourcesSpec, load_sources
 from cxkit.ingest.errors import ConfigError, IngestError, SchemaMismatchError, SourceReadError
 from cxkit.ingest.pipeline import REASONS
 from cxkit.ingest.report import IngestReport, SourceReport

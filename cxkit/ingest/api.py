@@ -13,10 +13,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
-from cxkit.ingest.config import Catalog, SourcesSpec, load_catalog, load_sources
+from cxkit.ingest.catalog import Catalog, load_catalog
+from cxkit.ingest.config import SourcesSpec, load_sources
 from cxkit.ingest.engine import DuckDBEngine, Engine, make_engine
 from cxkit.ingest.errors import ConfigError
-from cxkit.ingest.pipeline import Staged, classify, customer_master, resolve_identity, stage_source
+from cxkit.ingest.identity import classify, customer_master, resolve_identity
+from cxkit.ingest.pipeline import Staged, stage_source
 from cxkit.ingest.readers import empty_sources, read_source, required_columns
 from cxkit.ingest.report import IngestReport, SourceReport
 from cxkit.ingest.tables import (account, customers_table, events_table, gaps_table, journeys_parts,

@@ -1,11 +1,9 @@
-"""Sources YAML and touchpoint catalog: pydantic models and their loaders.
+"""Sources YAML: pydantic models and their loader (the catalog: :mod:`cxkit.ingest.catalog`).
 
 A sources file (``params/sources/*.yaml``) declares every input of one ingestion run: where
 each source lives (a file glob or a database table), how its columns map onto the canonical
 event schema, how its timestamps are written, which identifier keys it, and which
-touchpoint each row is.  The touchpoint catalog (``params/catalog/*.yaml``) maps every
-touchpoint to a journey stage and channel and declares the expectation rules
-(promised vs actual, SLA vs actual, target vs actual).
+touchpoint each row is.
 
 Unknown keys are errors that name the file and the key: a typo in a YAML file must never be
 silently ignored.  Paths are relative to the YAML file that names them and may use
@@ -27,12 +25,13 @@ from cxkit.ingest.errors import ConfigError
 
 __all__ = [
     "Base", "TimestampSpec", "TouchpointSpec", "LookupStep", "EnrichSpec", "ScoreSpec",
-    "CohortSpec", "SourceSpec", "IdentitySpec", "SourcesSpec", "Rule", "TouchpointDef",
-    "Catalog", "load_sources", "load_catalog", "expand_env",
+    "CohortSpec", "SourceSpec", "IdentitySpec", "SourcesSpec", "load_sources", "expand_env",
 ]
 
+#: The catalog's names, still importable from here (they live in cxkit.ingest.catalog).
+_CATALOG_NAMES = ("UNITS", "Rule", "TouchpointDef", "Catalog", "load_catalog")
+
 _ENV = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
-UNITS = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0, "days": 86400.0}
 
 
 def expand_env(text: str) -> str:
@@ -289,68 +288,6 @@ class SourcesSpec(Base):
         return next(n for n, s in self.sources.items() if s.role == "customers")
 
 
-class Rule(Base):
-    """An expectation rule; ``gap`` is actual minus expected in ``unit`` and ``met`` is
-    ``gap <= tolerance``.
-
-    - ``promised_vs_actual``: ``expected`` and ``actual`` are timestamp fields;
-    - ``sla_vs_actual``: the deadline is ``start`` + ``target`` (a numeric field or a constant,
-      in ``unit``), ``actual`` a timestamp field;
-    - ``target_vs_actual``: ``target`` and ``actual`` are numbers in ``unit``.
-    """
-
-    kind: Literal["promised_vs_actual", "sla_vs_actual", "target_vs_actual"]
-    expected: str | None = None
-    actual: str
-    start: str | None = None
-    target: Union[float, str, None] = None
-    unit: Literal["seconds", "minutes", "hours", "days"] = "days"
-    rounding: Literal["none", "floor"] = "none"
-    tolerance: float = 0.0
-
-    @model_validator(mode="after")
-    def _check(self):
-        need = {"promised_vs_actual": ["expected"], "sla_vs_actual": ["start", "target"],
-                "target_vs_actual": ["target"]}[self.kind]
-        missing = [k for k in need if getattr(self, k) is None]
-        if missing:
-            raise ValueError(f"rule kind '{self.kind}' needs {missing}")
-        return self
-
-    def fields(self) -> list[str]:
-        """Names of the source fields the rule reads."""
-        out = [f for f in (self.expected, self.actual, self.start) if f]
-        if isinstance(self.target, str):
-            out.append(self.target)
-        return out
-
-
-class TouchpointDef(Base):
-    stage: str
-    channel: str
-    rule: Rule | None = None
-
-
-class Catalog(Base):
-    """Touchpoint catalog: stage order and, per touchpoint, stage, channel and rule."""
-
-    stages: list[str] = Field(min_length=1)
-    touchpoints: dict[str, TouchpointDef] = Field(min_length=1)
-    file: str = "<memory>"
-
-    @model_validator(mode="after")
-    def _check(self):
-        for name, tp in self.touchpoints.items():
-            if tp.stage not in self.stages:
-                raise ValueError(f"touchpoints.{name}.stage: '{tp.stage}' is not one of stages {self.stages}")
-        return self
-
-    @property
-    def rule_touchpoints(self) -> list[str]:
-        """Touchpoints with an expectation rule, in catalog order (window features use these)."""
-        return [n for n, tp in self.touchpoints.items() if tp.rule is not None]
-
-
 def _format_validation(err: ValidationError, file: Path | str) -> str:
     lines = []
     for e in err.errors():
@@ -374,23 +311,6 @@ def _read_yaml(path: Path) -> dict:
     return data
 
 
-def load_catalog(path: Path | str) -> Catalog:
-    """Read and validate a touchpoint catalog YAML.
-
-    Examples
-    --------
-    >>> cat = load_catalog("params/catalog/sample.yaml")  # doctest: +SKIP
-    >>> cat.touchpoints["delivery"].stage                  # doctest: +SKIP
-    'delivery'
-    """
-    path = Path(path)
-    data = _read_yaml(path)
-    try:
-        return Catalog(**data, file=str(path))
-    except ValidationError as exc:
-        raise ConfigError(_format_validation(exc, path)) from None
-
-
 def load_sources(path: Path | str) -> SourcesSpec:
     """Read and validate a sources YAML; relative paths resolve against its folder.
 
@@ -406,3 +326,12 @@ def load_sources(path: Path | str) -> SourcesSpec:
         return SourcesSpec(**data, base_dir=path.resolve().parent, file=str(path))
     except ValidationError as exc:
         raise ConfigError(_format_validation(exc, path)) from None
+
+
+def __getattr__(name: str):
+    # The catalog imports this module's Base and YAML helpers: re-exported lazily, no cycle.
+    if name in _CATALOG_NAMES:
+        from cxkit.ingest import catalog
+
+        return getattr(catalog, name)
+    raise AttributeError(f"module 'cxkit.ingest.config' has no attribute {name!r}")

@@ -21,6 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cxkit.ingest.journeys import assemble
+
 __all__ = ["Engine", "DuckDBEngine", "SparkEngine", "make_engine", "UTC_TS", "sql_str"]
 
 UTC_TS = dt.Timestamp(timezone="UTC")
@@ -221,6 +223,7 @@ class DuckDBEngine(Engine):
                                               for n in names) + " END::SMALLINT")
         s = self.raw.sql(f"SELECT _ci, TRY_CAST(touchpoint AS {enum}) AS touchpoint, "
                          f"{stcase} AS _st, event_ts FROM ({self.con.compile(seq)}) "
+                         # JOURNEY_ORDER, on integer codes: source by name rank, row
                          "ORDER BY _ci, event_ts, _src, _row, touchpoint").to_arrow_table()
         ci = s["_ci"].to_numpy()
         tp = s["touchpoint"].combine_chunks()
@@ -231,29 +234,10 @@ class DuckDBEngine(Engine):
         if not simple:  # rare: sources without times or touchpoints; nulls are not in lists
             keep = pc.is_valid(tp)
             ci, tp, st = ci[np.asarray(keep)], tp.filter(keep), st.filter(keep)
-        st = st.to_numpy()
         n = len(ci)
-        if n:
-            starts = np.concatenate([[0], np.flatnonzero(ci[1:] != ci[:-1]) + 1])
-            ends = np.concatenate([starts[1:], [n]])
-        else:
-            starts = ends = np.zeros(0, np.int64)
+        starts, tp_list, ev_list, st_list = assemble(ci, tp, st.to_numpy(), stages)
+        ends = np.concatenate([starts[1:], [n]]).astype(np.int64)
         run_ci = ci[starts]
-        offsets = np.concatenate([starts, [n]])
-        # A stage opens where it differs from the previous event's, and at each customer's
-        # first event; the consecutive repeats collapse.
-        new = np.ones(n, dtype=bool)
-        if n:
-            np.not_equal(st[1:], st[:-1], out=new[1:])
-            new[starts] = True
-        newpos = np.flatnonzero(new)
-        st_offsets = np.searchsorted(newpos, offsets)
-        # List values stay dictionary-encoded: no per-event string copies, and Parquet
-        # stores them dictionary-encoded anyway (see run_ingest; ``ingest`` casts).
-        tp_list = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), tp)
-        st_vals = pa.DictionaryArray.from_arrays(pa.array(st[newpos], pa.int16()),
-                                                 pa.array(stages, pa.string()))
-        st_list = pa.ListArray.from_arrays(pa.array(st_offsets, pa.int32()), st_vals)
         m = self.raw.sql(f"SELECT _ci, _mc FROM ({self.con.compile(master)}) ORDER BY _ci").to_arrow_table()
         mc = m["_mc"].combine_chunks()
         pos = np.searchsorted(np.asarray(m["_ci"].combine_chunks(), dtype=np.int64), run_ci)
@@ -274,10 +258,11 @@ class DuckDBEngine(Engine):
         if not hc.equals(run_ids):
             # Customers whose events all lack a touchpoint have no sequence (null).
             idx = pc.index_in(hc, value_set=run_ids)
-            tp_list, st_list = tp_list.take(idx), st_list.take(idx)
+            tp_list, ev_list, st_list = tp_list.take(idx), ev_list.take(idx), st_list.take(idx)
         out = {c: h[c] for c in ("customer_id", "n_events", "first_ts", "last_ts")}
         out["stage_sequence"] = st_list
         out["touchpoint_sequence"] = tp_list
+        out["event_stages"] = ev_list
         out.update({c: h[c] for c in h.column_names if c not in out})
         return pa.table(out)
 

@@ -15,10 +15,13 @@ import pandas as pd
 import pyarrow as pa
 
 from cxkit._json import jsonable as _jsonable
-from cxkit.ingest.config import UNITS, Catalog, Rule, SourcesSpec
+from cxkit.ingest.catalog import UNITS, Catalog, Rule
+from cxkit.ingest.config import SourcesSpec
 from cxkit.ingest.engine import UTC_TS, Engine
+from cxkit.ingest.journeys import JOURNEY_ORDER
 from cxkit.ingest.parse import blank_to_null, json_object
-from cxkit.ingest.pipeline import Identity, Staged
+from cxkit.ingest.identity import Identity
+from cxkit.ingest.pipeline import Staged
 
 __all__ = ["events_table", "gaps_table", "customers_table", "journeys_table",
            "responses_table", "journeys_parts", "account", "quarantine_frame", "EVENT_COLUMNS", "GAP_COLUMNS",
@@ -159,24 +162,26 @@ def customers_table(spec: SourcesSpec, finals, ident: Identity, events: ibis.Tab
 
 def journeys_table(events: ibis.Table, customers: ibis.Table, segments: list[str],
                    engine: Engine, catalog: Catalog) -> ibis.Table:
-    """Per-customer ordered journey: counts, first/last time, touchpoint and stage sequences
-    (``stage_sequence`` collapses consecutive repeats: awareness, purchase, ...)."""
+    """Per-customer ordered journey (:mod:`cxkit.ingest.journeys`): counts, first/last
+    time, the touchpoint of each event, its stage (``event_stages``) and the stages with
+    consecutive repeats collapsed (``stage_sequence``: awareness, purchase, ...)."""
     # Anonymous events (no customer) have no journey.
     e = events.filter(events.customer_id.notnull())
     # One ordered aggregate (the expensive part at scale); stages are derived from the
-    # touchpoint list.  Ties in time break by source and row so engines agree.
+    # touchpoint list.
     agg = e.group_by("customer_id").aggregate(
         n_events=e.event_id.count(), first_ts=e.event_ts.min(), last_ts=e.event_ts.max(),
-        touchpoint_sequence=engine.ordered_collect(e.touchpoint, [e.event_ts, e.source, e.source_row]))
+        touchpoint_sequence=engine.ordered_collect(e.touchpoint, [e[c] for c in JOURNEY_ORDER]))
     stage = {k: v.stage for k, v in catalog.touchpoints.items()}
     # Stages as a column first: the filter below reads the previous element, and with the
     # mapping inlined there it was re-mapped per element (quadratic per customer).
-    agg = agg.mutate(_st=agg.touchpoint_sequence.map(lambda x: x.substitute(stage)))
-    agg = agg.mutate(stage_sequence=agg._st.filter(lambda x, i: (i == 0) | (x != agg._st[i - 1])))
+    agg = agg.mutate(event_stages=agg.touchpoint_sequence.map(lambda x: x.substitute(stage)))
+    agg = agg.mutate(stage_sequence=agg.event_stages.filter(
+        lambda x, i: (i == 0) | (x != agg.event_stages[i - 1])))
     seg = customers.select(_c="customer_id", **{c: c for c in segments})
     j = agg.left_join(seg, agg.customer_id == seg._c)
     return j.select("customer_id", "n_events", "first_ts", "last_ts", "stage_sequence",
-                    "touchpoint_sequence", *[j[c] for c in segments])
+                    "touchpoint_sequence", "event_stages", *[j[c] for c in segments])
 
 
 def journeys_parts(finals, events: ibis.Table, customers: ibis.Table,

@@ -1,7 +1,8 @@
 """Journey analytics: funnels, transitions, paths, cohorts, gaps by segment, and plots.
 
 Functions take the tidy tables written by ``cxkit.ingest`` (``events``, ``customers``,
-``gaps``) and return long-form DataFrames; the ``plot_*`` functions draw them.
+``gaps``, and ``journeys`` for transitions, paths and Sankey links: journeys are built once,
+in ingestion) and return long-form DataFrames; the ``plot_*`` functions draw them.
 
 >>> from cxkit.journeys import stage_funnel, plot_funnel  # doctest: +SKIP
 >>> ax = plot_funnel(stage_funnel(events))                 # doctest: +SKIP

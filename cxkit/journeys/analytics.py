@@ -1,8 +1,8 @@
 """Journey analytics on ingested tables, in one namespace: funnels, transitions, paths,
 cohorts, gaps.
 
-The code lives in :mod:`~cxkit.journeys.base` (columns, stage order, the journey
-reconstruction), :mod:`~cxkit.journeys.paths`, :mod:`~cxkit.journeys.cohorts` and
+The code lives in :mod:`~cxkit.journeys.base` (columns, stage order, reading the
+ingested journeys), :mod:`~cxkit.journeys.paths`, :mod:`~cxkit.journeys.cohorts` and
 :mod:`~cxkit.journeys.gaps`; this module re-exports their public names so
 ``from cxkit.journeys.analytics import stage_funnel`` keeps working. Prefer
 ``from cxkit.journeys import stage_funnel``.

@@ -1,6 +1,6 @@
 """Shared ground of the journey analytics: table columns, the stage order, input checks
-and the one reconstruction of journeys from events (``_journeys``) that the funnel, path
-and transition functions read.
+and the reading of the ingested ``journeys`` table (``_journeys``) that the transition,
+path and Sankey functions share (journeys are built once, in :mod:`cxkit.ingest.journeys`).
 
 The analytics themselves live in :mod:`~cxkit.journeys.paths` (funnel, durations,
 transitions, top paths, Sankey links), :mod:`~cxkit.journeys.cohorts` (cohort retention)
@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cxkit._checks import require_columns
 
@@ -68,25 +70,10 @@ def _ts_int(ts: pd.Series) -> np.ndarray:
     return ts.to_numpy().astype("datetime64[ns]").view("int64")
 
 
-def _stage_order(stages: np.ndarray, ts: np.ndarray) -> list[str]:
-    """Catalog stages present, in catalog order, then unknown stages as first seen
-    (earliest event; ties by name, so the order never depends on row order)."""
-    first = pd.DataFrame({"stage": stages, "ts": ts}).groupby("stage")["ts"].min()
-    known = [s for s in STAGE_ORDER if s in first.index]
-    unknown = first.drop(known).reset_index().sort_values(["ts", "stage"])["stage"]
-    return known + unknown.tolist()
-
-
-def _state_order(labels: np.ndarray, ts: np.ndarray, stages: np.ndarray | None) -> list[str]:
-    """Display order of states. Stages: catalog order. Touchpoints (``stages`` given): by
-    the catalog rank of the stage of their earliest event, then first seen, then name."""
-    if stages is None:
-        return _stage_order(labels, ts)
-    rank = {s: i for i, s in enumerate(_stage_order(stages, ts))}
-    df = pd.DataFrame({"label": labels, "ts": ts,
-                       "rank": pd.Series(stages).map(rank).to_numpy()})
-    first = df.sort_values(["ts", "rank"], kind="stable").drop_duplicates("label")
-    return first.sort_values(["rank", "ts", "label"])["label"].tolist()
+def _stage_order(stages) -> list[str]:
+    """Catalog stages present, in catalog order, then the others by name."""
+    present = {str(s) for s in pd.unique(np.asarray(stages, dtype=object)) if s is not None}
+    return [s for s in STAGE_ORDER if s in present] + sorted(present - set(STAGE_ORDER))
 
 
 class _Journeys(NamedTuple):
@@ -98,31 +85,66 @@ class _Journeys(NamedTuple):
     states: list[str]      # state labels in display (journey) order
 
 
-def _journeys(events: pd.DataFrame, level: str, collapse_repeats: bool) -> _Journeys:
-    """Each customer's states ordered by ``event_ts``, ties broken by ``event_id``.
+_SEQUENCE = {"stage": "event_stages", "touchpoint": "touchpoint_sequence"}
 
-    Rows without a customer, state or time cannot sit in a journey and are left out.
-    Sorting integer codes with numpy is an order of magnitude faster than sorting the
-    string columns; ``event_id`` strings are compared only for rows that tie on time.
+
+def _lists(data: pd.DataFrame, level: str) -> tuple[pa.ListArray, pa.ListArray]:
+    """(states of ``level``, stages) per customer, one entry per event, from the ingested
+    ``journeys`` table or, given ``events``, built the way ingestion builds them."""
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"journeys must be a pandas DataFrame, got {type(data).__name__}")
+    if "touchpoint_sequence" not in data.columns:
+        from cxkit.ingest.journeys import journeys_from_events
+
+        table = journeys_from_events(data)
+        return table[_SEQUENCE[level]].combine_chunks(), table["event_stages"].combine_chunks()
+    require_columns(data, ["customer_id", "touchpoint_sequence", "event_stages"],
+                    table="journeys", hint="Pass the `journeys` table written by cxkit.ingest "
+                    "(one written before `event_stages` existed: ingest again, or pass the "
+                    "`events` table).")
+    stages = pa.array(data["event_stages"], pa.list_(pa.string()))
+    states = stages if level == "stage" else pa.array(data["touchpoint_sequence"],
+                                                      pa.list_(pa.string()))
+    return states, stages
+
+
+def _codes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(integer code per value, -1 for null; the distinct labels as strings)."""
+    if not pa.types.is_dictionary(values.type):
+        values = pc.cast(values, pa.string()).dictionary_encode()
+    idx = values.indices.to_numpy(zero_copy_only=False)
+    codes = np.where(np.asarray(values.is_valid()), np.nan_to_num(idx, nan=-1), -1).astype("int64")
+    return codes, np.asarray(pc.cast(values.dictionary, pa.string()).to_pylist(), dtype=object)
+
+
+def _journeys(data: pd.DataFrame, level: str, collapse_repeats: bool) -> _Journeys:
+    """Each customer's states in journey order (:mod:`cxkit.ingest.journeys`: by time, ties
+    by source, row in the source and touchpoint), read from the ``journeys`` table.
+
+    Display order of the states: stages in catalog order, then others by name; touchpoints
+    by the catalog rank of their stage, then by name.  Events without a stage are left out
+    at stage level.
     """
-    ok = events["customer_id"].notna() & events[level].notna() & events["event_ts"].notna()
-    ev = events.loc[ok]
-    cust = pd.factorize(ev["customer_id"])[0]
-    ts = _ts_int(ev["event_ts"])
-    order = np.lexsort((ts, cust))
-    c, t = cust[order], ts[order]
-    tie = (c[1:] == c[:-1]) & (t[1:] == t[:-1])
-    if tie.any():
-        tied = np.r_[tie, False] | np.r_[False, tie]
-        key = np.zeros(len(order))
-        key[tied] = pd.Series(ev["event_id"].to_numpy()[order[tied]]).rank(method="first")
-        order = order[np.lexsort((key, t, c))]
-        c = cust[order]
-    labels = ev[level].astype(str).to_numpy()
-    stages = (ev["stage"].astype(str).to_numpy()
-              if level == "touchpoint" and "stage" in ev.columns else None)
-    states = _state_order(labels, ts, stages)
-    s = pd.Categorical(labels, categories=states).codes.astype("int64")[order]
+    lists, stage_lists = _lists(data, level)
+    cust = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False).astype("int64")
+    lab, lab_names = _codes(pc.list_flatten(lists))
+    stg, stg_names = _codes(pc.list_flatten(stage_lists))
+    ok = lab >= 0
+    lab, stg, c = lab[ok], stg[ok], cust[ok]
+    present = np.unique(stg[stg >= 0])
+    rank = {s: i for i, s in enumerate(_stage_order(stg_names[present]))}
+    if level == "stage":
+        states = list(rank)
+    else:
+        # each touchpoint after the earliest stage (in catalog order) it is seen in
+        stg_rank = np.array([rank.get(x, len(rank)) for x in stg_names] + [len(rank)],
+                            dtype="int64")
+        pairs = np.unique(np.c_[lab, stg_rank[stg]], axis=0)
+        first = pd.DataFrame({"label": lab_names[pairs[:, 0]], "rank": pairs[:, 1]})
+        states = (first.groupby("label")["rank"].min().reset_index()
+                  .sort_values(["rank", "label"])["label"].tolist())
+    to_state = {x: i for i, x in enumerate(states)}
+    s = np.array([to_state.get(x, -1) for x in lab_names], dtype="int64")[lab]
     new = np.r_[True, c[1:] != c[:-1]] if len(c) else np.zeros(0, dtype=bool)
     if collapse_repeats:
         # a repeat only collapses within one customer's journey

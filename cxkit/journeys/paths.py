@@ -1,7 +1,7 @@
-"""Funnels, stage durations, transitions, top paths and Sankey links from ``events``.
+"""Funnels and stage durations from ``events``; transitions, top paths and Sankey links
+from the ingested ``journeys`` table.
 
-Every function takes the tidy ``events`` table from ``cxkit.ingest`` first, keyword-only
-options after, and returns a long-form DataFrame with a fixed set of columns, also when the
+Every function takes a tidy table from ``cxkit.ingest`` first, keyword-only options after, and returns a long-form DataFrame with a fixed set of columns, also when the
 input is empty. The work is vectorised (sort once, then ``shift`` / ``groupby`` / numpy):
 a million events take seconds.
 """
@@ -44,11 +44,10 @@ def stage_funnel(events: pd.DataFrame, *, stages: Sequence[str] | None = None) -
     Parameters
     ----------
     events : DataFrame
-        Ingested events; needs ``customer_id`` and ``stage`` (``event_ts``/``event_id``
-        only to order unknown stages by first appearance).
+        Ingested events; needs ``customer_id`` and ``stage``.
     stages : list of str, optional
         Stages forming the funnel, in this order. Default: the stages present, in catalog
-        order (:data:`STAGE_ORDER`), unknown stages appended in first-seen order, leaving out
+        order (:data:`STAGE_ORDER`), other stages appended by name, leaving out
         the side stages in :data:`SIDE_STAGES` (support, feedback), which customers visit
         only when something happens and so are not steps of a progression.
 
@@ -71,10 +70,7 @@ def stage_funnel(events: pd.DataFrame, *, stages: Sequence[str] | None = None) -
     _require(events, ["customer_id", "stage"], "events")
     ev = events.loc[events["customer_id"].notna() & events["stage"].notna()]
     if stages is None:
-        ts = (_ts_int(ev["event_ts"]) if "event_ts" in ev.columns
-              else np.arange(len(ev)))  # no times: first seen = first in the table
-        order = [s for s in _stage_order(ev["stage"].astype(str).to_numpy(), ts)
-                 if s not in SIDE_STAGES]
+        order = [s for s in _stage_order(ev["stage"].astype(str)) if s not in SIDE_STAGES]
     else:
         order = [str(s) for s in stages]
         if len(set(order)) != len(order):
@@ -170,17 +166,20 @@ def stage_durations(events: pd.DataFrame, *, stages: Sequence[str] | None = None
 # transitions, paths, sankey
 # ---------------------------------------------------------------------------------------
 
-def transition_matrix(events: pd.DataFrame, *, level: str = "stage", normalize: bool = True,
+def transition_matrix(journeys: pd.DataFrame, *, level: str = "stage", normalize: bool = True,
                       collapse_repeats: bool = True) -> pd.DataFrame:
     """Counts of moves between consecutive journey states, with ``start``/``end`` states.
 
-    Each customer's events are ordered by ``event_ts`` (ties by ``event_id``); the journey
-    begins at the synthetic state ``start`` and finishes at ``end``.
+    Journeys are read as ingestion built them (:mod:`cxkit.ingest.journeys`: by time, ties
+    by source, row and touchpoint); each begins at the synthetic state ``start`` and
+    finishes at ``end``.
 
     Parameters
     ----------
-    events : DataFrame
-        Ingested events; needs ``customer_id, event_ts, event_id`` and the ``level`` column.
+    journeys : DataFrame
+        The ingested ``journeys`` table (``customer_id, touchpoint_sequence,
+        event_stages``; a segment's rows for a segment), or the ``events`` table, from
+        which the journeys are built the same way (:mod:`cxkit.ingest.journeys`).
     level : {"stage", "touchpoint"}
         Which column defines a state.
     normalize : bool
@@ -192,20 +191,18 @@ def transition_matrix(events: pd.DataFrame, *, level: str = "stage", normalize: 
     Returns
     -------
     DataFrame
-        Tidy ``from, to, count, prob``, rows ordered by ``from`` then ``to`` in journey
-        order (``start``, stages in catalog order, ``end``).
+        Tidy ``from, to, count, prob``, rows ordered by ``from`` then ``to`` in display
+        order (``start``, stages in catalog order, ``end``; touchpoints by their stage).
 
     Examples
     --------
-    >>> ev = pd.DataFrame({"customer_id": [1, 1], "event_id": [1, 2],
-    ...                    "event_ts": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True),
-    ...                    "stage": ["awareness", "purchase"]})
-    >>> transition_matrix(ev)[["from", "to", "count"]].values.tolist()
+    >>> j = pd.DataFrame({"customer_id": ["C1"], "touchpoint_sequence": [["ad", "order"]],
+    ...                   "event_stages": [["awareness", "purchase"]]})
+    >>> transition_matrix(j)[["from", "to", "count"]].values.tolist()
     [['start', 'awareness', 1], ['awareness', 'purchase', 1], ['purchase', 'end', 1]]
     """
     _check_level(level)
-    _require(events, ["customer_id", "event_ts", "event_id", level], "events")
-    j = _journeys(events, level, collapse_repeats)
+    j = _journeys(journeys, level, collapse_repeats)
     if not len(j.state):
         return pd.DataFrame({"from": pd.Series(dtype=object), "to": pd.Series(dtype=object),
                              "count": pd.Series(dtype="int64"),
@@ -228,14 +225,16 @@ def transition_matrix(events: pd.DataFrame, *, level: str = "stage", normalize: 
                          "prob": count / total})
 
 
-def top_paths(events: pd.DataFrame, *, level: str = "stage", n: int | None = 10,
+def top_paths(journeys: pd.DataFrame, *, level: str = "stage", n: int | None = 10,
               max_len: int | None = None, collapse_repeats: bool = True) -> pd.DataFrame:
     """Most common whole journeys, written ``"a > b > c"``.
 
     Parameters
     ----------
-    events : DataFrame
-        Ingested events; needs ``customer_id, event_ts, event_id`` and the ``level`` column.
+    journeys : DataFrame
+        The ingested ``journeys`` table (``customer_id, touchpoint_sequence,
+        event_stages``; a segment's rows for a segment), or the ``events`` table, from
+        which the journeys are built the same way (:mod:`cxkit.ingest.journeys`).
     level : {"stage", "touchpoint"}
         Which column defines a step.
     n : int or None
@@ -254,17 +253,16 @@ def top_paths(events: pd.DataFrame, *, level: str = "stage", n: int | None = 10,
 
     Examples
     --------
-    >>> ev = pd.DataFrame({"customer_id": [1, 1, 2], "event_id": [1, 2, 3],
-    ...                    "event_ts": pd.to_datetime(["2024-01-01"] * 3, utc=True),
-    ...                    "stage": ["awareness", "purchase", "awareness"]})
-    >>> top_paths(ev)["path"].tolist()
+    >>> j = pd.DataFrame({"customer_id": ["C1", "C2"],
+    ...                   "touchpoint_sequence": [["ad", "order"], ["ad"]],
+    ...                   "event_stages": [["awareness", "purchase"], ["awareness"]]})
+    >>> top_paths(j)["path"].tolist()
     ['awareness', 'awareness > purchase']
     """
     _check_level(level)
-    _require(events, ["customer_id", "event_ts", "event_id", level], "events")
     if max_len is not None and max_len < 1:
         raise ValueError(f"max_len must be a positive integer or None, got {max_len!r}")
-    j = _journeys(events, level, collapse_repeats)
+    j = _journeys(journeys, level, collapse_repeats)
     keep = j.step < max_len if max_len is not None else slice(None)
     step, state = j.step[keep], j.state[keep]
     if not len(step):
@@ -284,7 +282,7 @@ def top_paths(events: pd.DataFrame, *, level: str = "stage", n: int | None = 10,
     return out.head(n).reset_index(drop=True) if n is not None else out
 
 
-def sankey_links(events: pd.DataFrame, *, level: str = "stage", max_steps: int = 5,
+def sankey_links(journeys: pd.DataFrame, *, level: str = "stage", max_steps: int = 5,
                  min_count: int = 1, collapse_repeats: bool = True) -> pd.DataFrame:
     """Step-indexed links between journey states, ready for a plotly/d3 Sankey.
 
@@ -293,8 +291,10 @@ def sankey_links(events: pd.DataFrame, *, level: str = "stage", max_steps: int =
 
     Parameters
     ----------
-    events : DataFrame
-        Ingested events; needs ``customer_id, event_ts, event_id`` and the ``level`` column.
+    journeys : DataFrame
+        The ingested ``journeys`` table (``customer_id, touchpoint_sequence,
+        event_stages``; a segment's rows for a segment), or the ``events`` table, from
+        which the journeys are built the same way (:mod:`cxkit.ingest.journeys`).
     level : {"stage", "touchpoint"}
         Which column defines a node.
     max_steps : int
@@ -312,20 +312,18 @@ def sankey_links(events: pd.DataFrame, *, level: str = "stage", max_steps: int =
 
     Examples
     --------
-    >>> ev = pd.DataFrame({"customer_id": [1, 1], "event_id": [1, 2],
-    ...                    "event_ts": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True),
-    ...                    "stage": ["awareness", "purchase"]})
-    >>> sankey_links(ev).values.tolist()
+    >>> j = pd.DataFrame({"customer_id": ["C1"], "touchpoint_sequence": [["ad", "order"]],
+    ...                   "event_stages": [["awareness", "purchase"]]})
+    >>> sankey_links(j).values.tolist()
     [['1:awareness', '2:purchase', 1]]
 
     To draw it: ``nodes = pd.unique(links[["source", "target"]].values.ravel())`` and
     ``plotly.graph_objects.Sankey(node={"label": nodes}, link={...})`` with indices.
     """
     _check_level(level)
-    _require(events, ["customer_id", "event_ts", "event_id", level], "events")
     if max_steps < 2:
         raise ValueError(f"max_steps must be at least 2 to form a link, got {max_steps!r}")
-    j = _journeys(events, level, collapse_repeats)
+    j = _journeys(journeys, level, collapse_repeats)
     keep = j.step < max_steps
     step, state, cust = j.step[keep], j.state[keep], j.customer[keep]
     linked = cust[:-1] == cust[1:]  # consecutive steps of the same customer

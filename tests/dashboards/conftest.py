@@ -58,7 +58,7 @@ def events() -> pd.DataFrame:
         for k, (stage, tp, day) in enumerate(steps):
             rows.append({"event_id": f"e{i:03d}-{k}", "customer_id": f"C{i:03d}",
                          "event_ts": t0 + pd.Timedelta(days=day + i % 3), "stage": stage,
-                         "touchpoint": tp, "source": "fixture"})
+                         "touchpoint": tp, "source": "fixture", "source_row": len(rows)})
     return pd.DataFrame(rows)
 
 

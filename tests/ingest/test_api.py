@@ -7,13 +7,12 @@ import pandas as pd
 import pytest
 
 from cxkit.cli import main
-from cxkit.ingest import TABLES, ingest, load_ingest, run_ingest
+from cxkit.ingest import TABLES, load_ingest, run_ingest
 
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample"
-SAMPLE_YAML = ROOT / "params" / "sources" / "sample.yaml"
 
 
 def test_run_ingest_writes_every_table_and_reads_back(world, tmp_path, world_result):
@@ -54,11 +53,9 @@ def test_cli_ingest_prints_summary_and_exit_code(world, tmp_path, capsys):
     assert (tmp_path / "o" / "ingest_report.json").is_file()
 
 
-@pytest.fixture(scope="module")
-def sample_result():
-    if not (SAMPLE / "truth.json").is_file():
-        pytest.skip(f"sample data not found at {SAMPLE}: run `cxkit simulate`")
-    return ingest(SAMPLE_YAML)
+@pytest.fixture
+def sample_result(sample_ingest):
+    return sample_ingest  # ingested once per session (tests/conftest.py)
 
 
 def test_sample_report_matches_simulator_truth(sample_result):

@@ -1,6 +1,8 @@
+"""cxkit.ingest.config: the sources YAML (the catalog: test_catalog.py)."""
+
 import pytest
 
-from cxkit.ingest import ConfigError, ingest, load_catalog, load_sources
+from cxkit.ingest import ConfigError, ingest, load_sources
 from cxkit.ingest.config import expand_env
 
 
@@ -17,19 +19,6 @@ def test_unknown_top_level_key(tmp_path, make_world, sources_yaml):
     path = make_world(tmp_path, sources=sources_yaml + "\nwindow: 3\n")
     with pytest.raises(ConfigError, match="unknown key 'window'"):
         load_sources(path)
-
-
-def test_catalog_stage_must_be_declared(tmp_path):
-    (tmp_path / "c.yaml").write_text("stages: [a]\ntouchpoints:\n  x: {stage: b, channel: web}\n")
-    with pytest.raises(ConfigError, match=r"touchpoints.x.stage: 'b' is not one of stages"):
-        load_catalog(tmp_path / "c.yaml")
-
-
-def test_rule_needs_its_fields(tmp_path):
-    bad = "stages: [s]\ntouchpoints:\n  t: {stage: s, channel: c, rule: {kind: sla_vs_actual, actual: a}}\n"
-    (tmp_path / "c.yaml").write_text(bad)
-    with pytest.raises(ConfigError, match=r"rule kind 'sla_vs_actual' needs \['start', 'target'\]"):
-        load_catalog(tmp_path / "c.yaml")
 
 
 def test_constant_touchpoint_must_be_in_catalog(tmp_path, make_world, sources_yaml):

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxkit.ingest import ingest
 
 ROOT = Path(__file__).resolve().parents[2]
 OLIST = ROOT.parent / "shared" / "data" / "olist_sample"
@@ -18,9 +17,9 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def olist(monkeypatch_module=None):
-    return ingest(ROOT / "params" / "sources" / "olist.yaml")
+@pytest.fixture
+def olist(olist_ingest):
+    return olist_ingest  # ingested once per session (tests/conftest.py)
 
 
 def _csv(name):

@@ -40,10 +40,8 @@ def _norm(df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     return df
 
 
-def test_sample_identical_on_duckdb_and_pyspark():
-    if not (ROOT / "data" / "sample" / "orders.csv").is_file():
-        pytest.skip("sample data missing: run `cxkit simulate`")
-    duck = ingest(SAMPLE_YAML, engine="duckdb")
+def test_sample_identical_on_duckdb_and_pyspark(sample_ingest):
+    duck = sample_ingest
     spark = ingest(SAMPLE_YAML, engine="pyspark")
     for name, key in KEYS.items():
         a, b = _norm(getattr(duck, name), key), _norm(getattr(spark, name), key)

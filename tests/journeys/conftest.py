@@ -73,6 +73,29 @@ def events() -> pd.DataFrame:
 
 
 @pytest.fixture
+def add_events():
+    """``add(events, rows)``: ``events`` with more ``EVENT_ROWS``-shaped rows appended (source
+    ``fixture``, rows numbered on after the table's own)."""
+    def add(events: pd.DataFrame, rows) -> pd.DataFrame:
+        extra = pd.DataFrame(rows, columns=["event_id", "customer_id", "event_ts", "touchpoint",
+                                            "stage"])
+        extra["event_ts"] = pd.to_datetime(extra["event_ts"], utc=True)
+        extra["source"] = "fixture"
+        extra["source_row"] = events["source_row"].max() + 1 + np.arange(len(extra))
+        return pd.concat([events, extra], ignore_index=True)
+
+    return add
+
+
+@pytest.fixture
+def journeys(events) -> pd.DataFrame:
+    """The ``journeys`` lists of ``events`` as ingestion writes them (as pandas reads them)."""
+    from cxkit.ingest.journeys import journeys_from_events
+
+    return journeys_from_events(events).to_pandas()
+
+
+@pytest.fixture
 def customers() -> pd.DataFrame:
     df = pd.DataFrame(CUSTOMER_ROWS, columns=["customer_id", "region", "channel", "plan",
                                               "cohort", "signup_date"])

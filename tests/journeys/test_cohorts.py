@@ -12,16 +12,6 @@ from cxkit.journeys.base import (
     RETENTION_COLUMNS,
 )
 
-C1_PATH = "awareness > consideration > purchase > delivery > usage > renewal"
-
-
-def _add(events, rows):
-    extra = pd.DataFrame(rows, columns=["event_id", "customer_id", "event_ts", "touchpoint",
-                                        "stage"])
-    extra["event_ts"] = pd.to_datetime(extra["event_ts"], utc=True)
-    return pd.concat([events, extra], ignore_index=True)
-
-
 # --- cohorts -----------------------------------------------------------------------------
 
 def test_cohort_retention_monthly_label_cohorts(events, customers):
@@ -57,8 +47,8 @@ def test_cohort_retention_non_time_cohort_counts_from_first_activity(events, cus
     np.testing.assert_allclose(r.loc[r["cohort"] == "North", "retention"], [1, .5, 1])
 
 
-def test_cohort_retention_ignores_activity_before_cohort_start(events, customers):
-    ev = _add(events, [("e80", "C3", "2023-12-15", "ad_click", "awareness")])
+def test_cohort_retention_ignores_activity_before_cohort_start(events, customers, add_events):
+    ev = add_events(events, [("e80", "C3", "2023-12-15", "ad_click", "awareness")])
     r = cohort_retention(ev, customers)
     assert r.loc[r["cohort"] == "2024-02", "active"].tolist() == [1, 0]
 

@@ -13,16 +13,6 @@ from cxkit.journeys.base import (
     JOURNEY_GAPS_COLUMNS,
 )
 
-C1_PATH = "awareness > consideration > purchase > delivery > usage > renewal"
-
-
-def _add(events, rows):
-    extra = pd.DataFrame(rows, columns=["event_id", "customer_id", "event_ts", "touchpoint",
-                                        "stage"])
-    extra["event_ts"] = pd.to_datetime(extra["event_ts"], utc=True)
-    return pd.concat([events, extra], ignore_index=True)
-
-
 # --- gaps --------------------------------------------------------------------------------
 
 def test_gap_by_segment_stats_and_hdi(gaps, customers):

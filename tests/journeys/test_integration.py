@@ -4,8 +4,6 @@ Skips with the reason while ``cxkit.ingest.ingest`` or params/sources/sample.yam
 there yet; everything else about journeys is tested on the fixtures of conftest.py.
 """
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,18 +19,10 @@ from cxkit.journeys import (
 )
 from cxkit.journeys.analytics import JOURNEY_GAPS_COLUMNS
 
-ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ROOT / "params" / "sources" / "sample.yaml"
 
-
-@pytest.fixture(scope="module")
-def ingested():
-    ingest_mod = pytest.importorskip("cxkit.ingest")
-    if not hasattr(ingest_mod, "ingest"):
-        pytest.skip("cxkit.ingest.ingest is not implemented yet")
-    if not SOURCES.exists():
-        pytest.skip(f"{SOURCES.relative_to(ROOT)} is missing (run after ingestion lands)")
-    return ingest_mod.ingest(SOURCES)
+@pytest.fixture
+def ingested(sample_ingest):
+    return sample_ingest  # ingested once per session (tests/conftest.py)
 
 
 def test_journey_analytics_on_ingested_sample(ingested):
@@ -47,15 +37,16 @@ def test_journey_analytics_on_ingested_sample(ingested):
     assert (funnel["share_of_first"] <= 1).all()
     assert (funnel["customers"] <= funnel["reached"]).all()
 
-    trans = transition_matrix(events)
+    trans = transition_matrix(ingested.journeys)  # read as ingestion built them
+    pd.testing.assert_frame_equal(trans, transition_matrix(events))  # or built the same way
     n_journeys = events["customer_id"].dropna().nunique()
     assert trans.loc[trans["from"] == "start", "count"].sum() == n_journeys
     assert trans.loc[trans["to"] == "end", "count"].sum() == n_journeys
     np.testing.assert_allclose(trans.groupby("from")["prob"].sum(), 1.0)
 
-    paths = top_paths(events, n=None)
+    paths = top_paths(ingested.journeys, n=None)
     assert paths["customers"].sum() == n_journeys
-    links = sankey_links(events, max_steps=4)
+    links = sankey_links(ingested.journeys, max_steps=4)
     assert links["source"].str.startswith("1:").any()
 
     retention = cohort_retention(events, customers, cohort="cohort")

@@ -23,13 +23,6 @@ from cxkit.journeys.base import (
 C1_PATH = "awareness > consideration > purchase > delivery > usage > renewal"
 
 
-def _add(events, rows):
-    extra = pd.DataFrame(rows, columns=["event_id", "customer_id", "event_ts", "touchpoint",
-                                        "stage"])
-    extra["event_ts"] = pd.to_datetime(extra["event_ts"], utc=True)
-    return pd.concat([events, extra], ignore_index=True)
-
-
 # --- funnel ---------------------------------------------------------------------------
 
 def test_stage_funnel_counts_conversion_and_fallout(events):
@@ -58,11 +51,12 @@ def test_stage_funnel_explicit_stages_keep_order_and_zero_stages(events):
     assert np.isnan(f["conversion_from_previous"].iloc[2])
 
 
-def test_stage_funnel_unknown_stages_appended_in_first_seen_order(events):
-    ev = _add(events, [("e90", "C2", "2024-05-01", "x", "zeta"),
+def test_stage_funnel_unknown_stages_appended_by_name(events, add_events):
+    ev = add_events(events, [("e90", "C2", "2024-05-01", "x", "zeta"),
                        ("e91", "C1", "2024-04-01", "y", "loyalty"),
                        ("e92", "C3", "2024-06-01", "y", "loyalty")])
     f = stage_funnel(ev)
+    # zeta is seen before loyalty's second customer but sorts after it: by name, not time
     assert f["stage"].tolist()[-3:] == ["renewal", "loyalty", "zeta"]
     assert f["reached"].tolist()[-2:] == [2, 1]
     assert f["customers"].tolist()[-2:] == [1, 0]  # only C1 passed every earlier stage
@@ -109,10 +103,10 @@ def test_transition_matrix_without_collapsing_keeps_self_loops(events):
     assert t["prob"].sum() == pytest.approx(1.0)
 
 
-def test_transition_matrix_touchpoint_ties_by_event_id(events):
+def test_transition_matrix_touchpoint_ties_by_source_row(events):
     t = transition_matrix(events, level="touchpoint")
     pairs = set(zip(t["from"], t["to"]))
-    assert ("product_view", "review_read") in pairs   # C3: e12 before e13, same second
+    assert ("product_view", "review_read") in pairs   # C3: e12 before e13 (row), same second
     assert ("review_read", "product_view") not in pairs
     assert ("ad_click", "order") in pairs and ("order", "ad_click") not in pairs  # C4
 
@@ -134,6 +128,24 @@ def test_transition_matrix_bad_level_empty_and_missing(events):
         transition_matrix(events.drop(columns="event_ts"))
     t = transition_matrix(events.iloc[0:0])
     assert t.empty and list(t.columns) == TRANSITION_COLUMNS
+
+
+def test_paths_read_the_journeys_table_as_they_read_events(events, journeys):
+    for level in ("stage", "touchpoint"):
+        for collapse in (True, False):
+            pd.testing.assert_frame_equal(
+                transition_matrix(journeys, level=level, collapse_repeats=collapse),
+                transition_matrix(events, level=level, collapse_repeats=collapse))
+        pd.testing.assert_frame_equal(top_paths(journeys, level=level, n=None),
+                                      top_paths(events, level=level, n=None))
+        pd.testing.assert_frame_equal(sankey_links(journeys, level=level),
+                                      sankey_links(events, level=level))
+    # touchpoints shown by their stage's catalog rank, then by name
+    t = transition_matrix(journeys, level="touchpoint")
+    assert pd.unique(t["from"]).tolist() == ["start", "ad_click", "product_view", "review_read",
+                                             "order", "delivery", "app_login", "ticket", "renewal"]
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['event_stages'\].*ingest again"):
+        transition_matrix(journeys.drop(columns="event_stages"))
 
 
 # --- paths and sankey --------------------------------------------------------------------
@@ -192,8 +204,11 @@ def random_events():
     n = 20_000
     stages = np.array(STAGE_ORDER + ("loyalty",))
     return pd.DataFrame({
-        "event_id": [f"e{i}" for i in rng.permutation(n)],  # ties broken lexically
+        "event_id": [f"e{i}" for i in rng.permutation(n)],
         "customer_id": rng.integers(0, 1_500, n),
+        # ties in time broken by source, then row, then touchpoint (as ingestion does)
+        "source": rng.choice(["shop", "web"], n),
+        "source_row": rng.integers(0, 50, n),
         # day resolution: many same-time events per customer
         "event_ts": pd.Timestamp("2024-01-01", tz="UTC")
         + pd.to_timedelta(rng.integers(0, 60, n), unit="D"),
@@ -203,7 +218,7 @@ def random_events():
 
 
 def _naive_steps(events, level, collapse):
-    df = events.sort_values(["customer_id", "event_ts", "event_id"])
+    df = events.sort_values(["customer_id", "event_ts", "source", "source_row", "touchpoint"])
     if collapse:
         new = df["customer_id"].ne(df["customer_id"].shift())
         df = df.loc[new | df[level].ne(df[level].shift())]
@@ -268,10 +283,13 @@ def test_a_million_events_in_seconds():
     ev = pd.DataFrame({
         "event_id": np.arange(n),
         "customer_id": rng.integers(0, 100_000, n),
+        "source": "web",
+        "source_row": np.arange(n),
         "event_ts": pd.Timestamp("2024-01-01", tz="UTC")
         + pd.to_timedelta(rng.integers(0, 365 * 86_400, n), unit="s"),
         "stage": stages[rng.integers(0, len(stages), n)],
     })
+    ev["touchpoint"] = ev["stage"]
     t0 = time.perf_counter()
     t = transition_matrix(ev, collapse_repeats=False)
     p = top_paths(ev, max_len=3, n=None)
