@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from cxkit._checks import MISSING_SEGMENT
-from cxkit.publish import read_parquet, save_table
+from cxkit.publish import save_table
+from cxkit.rundir import Run
 from cxkit.stats import HDI_PROB, beta_equal_tailed
 
 __all__ = ["TREND_COLUMNS", "metrics", "compare", "update_trend", "describe_changes"]
@@ -44,9 +45,10 @@ _METRIC_COLUMNS = ["metric", "segment", "value", "value_low", "value_high", "kin
                    "c"]
 
 
-def _read(path: Path) -> pd.DataFrame | None:
-    """A run's table, with today's column names (:func:`cxkit.publish.read_parquet`)."""
-    return read_parquet(path) if path.is_file() else None
+def _read(run_dir: str | Path, name: str) -> pd.DataFrame | None:
+    """A run's table with today's column names, without the rows under the privacy floor
+    (:meth:`cxkit.rundir.Run.table`); None when the run has none."""
+    return Run(run_dir).table_or_none(name, drop_floored=True)
 
 
 def _interval(t: pd.DataFrame, stat: str) -> tuple[pd.Series, pd.Series]:
@@ -94,14 +96,14 @@ def metrics(run_dir: str | Path, *, segments: Sequence[str] = ()) -> pd.DataFram
     """
     run_dir = Path(run_dir)
     parts = []
-    nps = _read(run_dir / "tables" / "nps_by_segment.parquet")
+    nps = _read(run_dir, "nps_by_segment")
     if nps is not None and len(nps):
         low, high = _interval(nps, "nps")
         parts.append(pd.DataFrame({
             "metric": "nps", "segment": nps["segment"].astype(str), "value": nps["nps_mean"],
             "value_low": low, "value_high": high, "kind": "dirichlet",
             "a": nps["promoters"], "b": nps["passives"], "c": nps["detractors"]}))
-    resp = _read(run_dir / "ingest" / "responses.parquet")
+    resp = Run(run_dir).ingest_or_none("responses")
     if resp is not None and "csat" in resp and resp["csat"].notna().any():
         r = resp[resp["csat"].notna()]
         sat = pd.to_numeric(r["csat"], errors="coerce") >= 4
@@ -110,7 +112,7 @@ def metrics(run_dir: str | Path, *, segments: Sequence[str] = ()) -> pd.DataFram
         if segments and all(s in r for s in segments):
             g = sat.groupby(_segment_labels(r, segments).to_numpy()).agg(["sum", "size"])
             parts.append(_beta_rows("csat", pd.Series(g.index), g["sum"], g["size"]))
-    imp = _read(run_dir / "tables" / "driver_importance.parquet")
+    imp = _read(run_dir, "driver_importance")
     if imp is not None and len(imp):
         low, high = _interval(imp, "importance")
         parts.append(pd.DataFrame({
@@ -118,7 +120,7 @@ def metrics(run_dir: str | Path, *, segments: Sequence[str] = ()) -> pd.DataFram
             "segment": imp["segment"].astype(str), "value": imp["importance_mean"],
             "value_low": low, "value_high": high, "kind": "normal",
             "a": imp["importance_mean"], "b": (high - low) / (2 * _Z94), "c": np.nan}))
-    gaps = _read(run_dir / "tables" / "journey_gaps.parquet")
+    gaps = _read(run_dir, "journey_gaps")
     if gaps is not None and len(gaps):
         g = gaps[gaps["n"] > 0]
         seg = np.where(g["segment_var"] == "overall", "All",
@@ -188,7 +190,7 @@ def update_trend(run_dir: str | Path, previous_dir: str | Path | None, *, run_id
     rows = rows.assign(run_id=run_id, run_name=run_name, finished_at=finished_at,
                        previous_run_id=Path(previous_dir).name if previous_dir else None)
     rows = rows[TREND_COLUMNS]
-    history = _read(Path(previous_dir) / "tables" / "trend.parquet") if previous_dir else None
+    history = _read(previous_dir, "trend") if previous_dir else None
     table = rows if history is None or history.empty else pd.concat(
         [history[history["run_id"] != run_id][TREND_COLUMNS], rows], ignore_index=True)
     table.attrs["interval"] = f"value_low/value_high: {PROB:.0%} posterior intervals"

@@ -50,7 +50,7 @@ def test_metrics_reads_every_table_with_intervals(tmp_path):
     resp = pd.DataFrame({"csat": [5, 4, 2, 1, 5, None], "region": list("NNSSNS")})
     imp = pd.DataFrame({"segment": "All", "driver": ["speed", "price"],
                         "importance_mean": [2.0, 1.0], "importance_low": [1.0, 0.5],
-                        "importance_high": [3.0, 1.5]})
+                        "importance_high": [3.0, 1.5], "n": 400})
     run = write_run(tmp_path / "r", nps={"All": (50, 30, 20)}, csat=resp, importance=imp,
                     gaps=gaps_table(0.8))
     m = trend.metrics(run, segments=["region"]).set_index(["metric", "segment"])
@@ -84,8 +84,9 @@ def test_p_drop_matches_the_analytic_probability(tmp_path):
 
 
 def test_nps_drop_is_near_certain_and_an_unchanged_nps_is_a_coin_flip(tmp_path):
-    before = trend.metrics(write_run(tmp_path / "a", nps={"All": (500, 300, 200), "X": (5, 3, 2)}))
-    after = trend.metrics(write_run(tmp_path / "b", nps={"All": (300, 300, 400), "X": (5, 3, 2)}))
+    # X: 100 responses, above the privacy floor (a group under it is saved without estimates)
+    before = trend.metrics(write_run(tmp_path / "a", nps={"All": (500, 300, 200), "X": (50, 30, 20)}))
+    after = trend.metrics(write_run(tmp_path / "b", nps={"All": (300, 300, 400), "X": (50, 30, 20)}))
     out = trend.compare(after, before).set_index("segment")
     assert out.loc["All", "p_drop"] > 0.999
     assert 0.4 < out.loc["X", "p_drop"] < 0.6
