@@ -146,8 +146,10 @@ def quadrants() -> pd.DataFrame:
     revenue = np.array([50.0 + (i * 37) % 200 for i in range(N_CUSTOMERS)])
     quad = np.where(score >= 7, np.where(revenue >= 140, "Model", "Growth"),
                     np.where(revenue >= 140, "At-risk", "Dangling"))
-    return c.assign(score=score, revenue_pre=revenue, quadrant=quad, active=True,
-                    score_threshold=7.0, revenue_threshold=140.0)
+    # as value.quadrant_table saves it: the thresholds travel in the table's attrs
+    out = c.assign(score=score, revenue_pre=revenue, quadrant=quad, active=True)
+    out.attrs.update(score_threshold=7.0, revenue_threshold=140.0)
+    return out
 
 
 def revenue_at_risk() -> pd.DataFrame:
