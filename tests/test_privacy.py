@@ -42,3 +42,44 @@ def test_min_n_from_manifest():
     assert min_n_of({"parameters": {"dashboard": {"min_n": 5}}}) == 5
     assert min_n_of({"parameters": {}}) == MIN_N
     assert min_n_of(None) == MIN_N
+
+
+def test_an_existing_note_is_kept_where_the_row_is_shown(table):
+    out = apply_min_n(table.assign(note=["kept by the model", "", "also"]))
+    assert out["note"].tolist() == ["kept by the model", "", TOO_FEW]
+
+
+def test_min_n_from_a_manifest_model():
+    from cxkit.rundir import Manifest
+
+    m = Manifest(run_id="r", status="succeeded", started_at=None, finished_at=None,
+                 parameters={"dashboard": {"min_n": 12}})
+    assert min_n_of(m) == 12 and m.min_n == 12
+
+
+def test_every_floored_table_names_columns_its_contract_has():
+    """FLOORED_TABLES against the tables as the notebooks write them (the dashboards'
+    fixture follows the contracts): a renamed count or estimate column would silently stop
+    the floor, so the names must exist."""
+    from cxkit.privacy import FLOORED_TABLES, floor_for_table
+    from tests.dashboards import conftest as c
+
+    imp = c.driver_importance()
+    tables = {"journey_gaps": c.journey_gaps(), "driver_importance": imp,
+              "importance_performance": c.importance_performance(imp),
+              "revenue_at_risk": c.revenue_at_risk(), "nps_by_segment": c.nps_by_segment(),
+              "topic_prevalence": c.voice_tables()["tables/topic_prevalence"]}
+    for name, (n_col, estimates) in FLOORED_TABLES.items():
+        if name not in tables:  # topic_driver_importance, olist_*: driver_importance's shape
+            assert name.endswith("driver_importance"), name
+            continue
+        t = tables[name]
+        assert n_col in t.columns, (name, n_col)
+        assert set(estimates or ()) <= set(t.columns), (name, set(estimates) - set(t.columns))
+        out = floor_for_table(name, t, 30)
+        small = out[n_col] < 30
+        assert small.any() and (out.loc[small, "note"] == TOO_FEW).all(), name
+        hidden = estimates or [c for c in t.columns if c != n_col
+                               and pd.api.types.is_numeric_dtype(t[c])]
+        assert out.loc[small, list(hidden)].isna().all().all(), name
+        assert out.loc[~small, list(hidden)].notna().any().any(), name
