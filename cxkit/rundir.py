@@ -358,14 +358,19 @@ class Run:
 
     # -- history --------------------------------------------------------------------------
     def previous(self) -> "Run | None":
-        """The finished run started just before this one in the same reports folder."""
+        """The finished run started just before this one in the same reports folder (the
+        newest finished run when this folder has no manifest yet)."""
         here = self.path.resolve()
-        runs = list_runs(here.parent)
-        paths = [r.path for r in runs]
-        if here not in paths:
-            return None
-        i = paths.index(here)
-        return runs[i + 1] if i + 1 < len(runs) else None
+        mine = self.manifest if self.has_manifest else None
+        key = (str(mine.started_at or ""), mine.run_id) if mine is not None else None
+        for run in list_runs(here.parent):  # newest first
+            if run.path != here and (key is None or _order(run) < key):
+                return run
+        return None
+
+
+def _order(run: Run) -> tuple[str, str]:
+    return str(run.manifest.started_at or ""), run.manifest.run_id
 
 
 def list_runs(reports_dir: str | Path) -> list[Run]:
@@ -385,5 +390,4 @@ def list_runs(reports_dir: str | Path) -> list[Run]:
         run = Run(path.resolve())
         if run.has_manifest and run.manifest.ok:
             runs.append(run)
-    return sorted(runs, key=lambda r: (str(r.manifest.started_at or ""), r.manifest.run_id),
-                  reverse=True)
+    return sorted(runs, key=_order, reverse=True)

@@ -95,6 +95,13 @@ def test_runs_newest_first_previous_and_latest(tmp_path):
     assert [r.run_id for r in list_runs(reports)] == ["b", "a"]  # failed, tmp, link left out
     assert Run.latest(reports).previous().run_id == "a"
     assert Run(reports / "a").previous() is None
+    # a run still being written (the runner's .tmp folder) and a folder with no manifest
+    busy = Run(reports / ".e.tmp")
+    busy.path.mkdir()
+    busy.write_manifest(manifest("e", "2026-01-15").model_copy(update={"status": "running"}))
+    assert busy.previous().run_id == "a"
+    (reports / "loose").mkdir()
+    assert Run(reports / "loose").previous().run_id == "b"
     assert Run.resolve(None, default="dev").path.name == "dev"
     assert Run.resolve(reports / "a") == Run(reports / "a")
 
