@@ -79,7 +79,7 @@ def _close_loop(cfg: RunConfig, tmp: Path, manifest: Manifest) -> list[str]:
     changes = describe_changes(trend)
     write_changes(trend, changes, tmp / "trend.html")
     manifest.trend = {"previous_run_id": previous.name if previous else None,
-                         "changes": changes}
+                      "changes": changes}
     if cfg.alerts is not None:
         from cxkit.alerts import run_alerts
 

@@ -49,17 +49,18 @@ class Manifest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
+    # (in the order the file lists them)
     run_id: str
-    status: str  # running, succeeded, failed
-    started_at: str | None
-    finished_at: str | None
     name: str = ""  # run.name of the YAML
+    status: str  # running, succeeded, failed
     params_file: str | None = None
     parameters: dict[str, Any] = {}  # the validated run YAML (RunConfig.to_jsonable)
     notebook_parameters: dict[str, dict[str, Any]] = {}
     inputs: list[dict[str, Any]] = []  # {path, sha256, bytes}
-    git: dict[str, Any] = {}
-    versions: dict[str, str | None] = {}
+    git: dict[str, Any] = {}  # {commit, dirty}
+    versions: dict[str, str | None] = {}  # package -> version (publish.package_versions)
+    started_at: str | None
+    finished_at: str | None
     notebooks: list[dict[str, Any]] = []  # {notebook, output, status, seconds, html, ...}
     warnings: list[dict[str, Any]] = []  # {kind, message, at}
     gate_failed: bool = False
