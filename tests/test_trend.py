@@ -85,8 +85,9 @@ def test_p_drop_matches_the_analytic_probability(tmp_path):
 
 def test_nps_drop_is_near_certain_and_an_unchanged_nps_is_a_coin_flip(tmp_path):
     # X: 100 responses, above the privacy floor (a group under it is saved without estimates)
-    before = trend.metrics(write_run(tmp_path / "a", nps={"All": (500, 300, 200), "X": (50, 30, 20)}))
-    after = trend.metrics(write_run(tmp_path / "b", nps={"All": (300, 300, 400), "X": (50, 30, 20)}))
+    x = (50, 30, 20)
+    before = trend.metrics(write_run(tmp_path / "a", nps={"All": (500, 300, 200), "X": x}))
+    after = trend.metrics(write_run(tmp_path / "b", nps={"All": (300, 300, 400), "X": x}))
     out = trend.compare(after, before).set_index("segment")
     assert out.loc["All", "p_drop"] > 0.999
     assert 0.4 < out.loc["X", "p_drop"] < 0.6
