@@ -21,12 +21,14 @@ TOO_FEW = "too few responses"
 #: Count columns recognised by :func:`apply_min_n` when ``n_col`` is not given, in order.
 COUNT_COLUMNS = ("n", "performance_n", "customers", "n_customers", "n_responses")
 
+_ASSOCIATION = ("mean_with", "mean_without", "diff", "diff_low", "diff_high")
 #: Tables of estimates per group, saved with the floor (:meth:`cxkit.rundir.Run.save_table`):
-#: table name -> (count column, estimate columns; None = every numeric column but the count).
+#: table name -> (count column, or several whose smallest counts, estimate columns; None =
+#: every numeric column but the count).
 #: A table named ``<kind>_by_segment`` (the headline score) is floored on ``n`` too. Model
 #: inputs, per-customer tables (quadrants, at_risk), draws and whole-population tables
 #: (funnel, cohort_retention) are not group estimates and are saved as they are.
-FLOORED_TABLES: dict[str, tuple[str, tuple[str, ...] | None]] = {
+FLOORED_TABLES: dict[str, tuple[str | tuple[str, ...], tuple[str, ...] | None]] = {
     "journey_gaps": ("n", ("mean_gap", "share_met", "share_met_low", "share_met_high")),
     "topic_prevalence": ("n", ("mentions", "share_mean", "share_low", "share_high")),
     "driver_importance": ("n", None),
@@ -35,6 +37,9 @@ FLOORED_TABLES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "importance_performance": ("performance_n", None),
     "revenue_at_risk": ("customers", ("revenue_at_risk_mean", "revenue_at_risk_low",
                                       "revenue_at_risk_high")),
+    # topic mentioners vs the others: both groups must reach the floor
+    "topic_association": (("n_with", "n_without"), _ASSOCIATION),
+    "olist_topic_association": (("n_with", "n_without"), _ASSOCIATION),
 }
 
 __all__ = ["MIN_N", "TOO_FEW", "FLOORED_TABLES", "apply_min_n", "min_n_of", "count_column",
@@ -149,8 +154,16 @@ def floor_for_table(name: str, table: pd.DataFrame, min_n: int = MIN_N) -> pd.Da
         n_col, estimates = "n", None
     else:
         return table
-    if n_col not in table.columns:
+    counts = [n_col] if isinstance(n_col, str) else list(n_col)
+    lacking = [c for c in counts if c not in table.columns]
+    if lacking:
         raise KeyError(f"table {name!r} is saved with the privacy floor, which needs its "
-                       f"count column {n_col!r}; it has {list(table.columns)}. Keep the count "
-                       f"per row in the table (cxkit.privacy.FLOORED_TABLES).")
-    return apply_min_n(table, n_col, min_n, estimates=estimates)
+                       f"count column {lacking[0]!r}; it has {list(table.columns)}. Keep the "
+                       f"count per row in the table (cxkit.privacy.FLOORED_TABLES).")
+    if len(counts) == 1:
+        return apply_min_n(table, counts[0], min_n, estimates=estimates)
+    smallest = "__smallest_n"
+    out = apply_min_n(table.assign(**{smallest: table[counts].min(axis=1)}), smallest, min_n,
+                      estimates=[c for c in estimates or table.select_dtypes("number").columns
+                                 if c not in counts])
+    return out.drop(columns=smallest)

@@ -69,17 +69,25 @@ def test_every_floored_table_names_columns_its_contract_has():
               "importance_performance": c.importance_performance(imp),
               "revenue_at_risk": c.revenue_at_risk(), "nps_by_segment": c.nps_by_segment(),
               "topic_prevalence": c.voice_tables()["tables/topic_prevalence"]}
+    from cxkit.voice import topic_association
+
+    flags = pd.DataFrame({"has_verbatim": 1, "topic_1": [1] * 10 + [0] * 90,
+                          "topic_2": [1] * 50 + [0] * 50, "nps": np.arange(100) % 11})
+    tables["topic_association"] = topic_association(flags, columns=["nps"])
+    tables["olist_topic_association"] = tables["topic_association"]
     for name, (n_col, estimates) in FLOORED_TABLES.items():
         if name not in tables:  # topic_driver_importance, olist_*: driver_importance's shape
             assert name.endswith("driver_importance"), name
             continue
         t = tables[name]
-        assert n_col in t.columns, (name, n_col)
+        counts = [n_col] if isinstance(n_col, str) else list(n_col)
+        assert set(counts) <= set(t.columns), (name, n_col)
         assert set(estimates or ()) <= set(t.columns), (name, set(estimates) - set(t.columns))
         out = floor_for_table(name, t, 30)
-        small = out[n_col] < 30
+        assert list(out.columns) == [*t.columns, *(["note"] if "note" not in t else [])]
+        small = out[counts].min(axis=1) < 30
         assert small.any() and (out.loc[small, "note"] == TOO_FEW).all(), name
-        hidden = estimates or [c for c in t.columns if c != n_col
+        hidden = estimates or [c for c in t.columns if c not in counts
                                and pd.api.types.is_numeric_dtype(t[c])]
         assert out.loc[small, list(hidden)].isna().all().all(), name
         assert out.loc[~small, list(hidden)].notna().any().any(), name
