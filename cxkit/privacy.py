@@ -27,7 +27,7 @@ _ASSOCIATION = ("mean_with", "mean_without", "diff", "diff_low", "diff_high")
 #: every numeric column but the count).
 #: A table named ``<kind>_by_segment`` (the headline score) is floored on ``n`` too. Model
 #: inputs, per-customer tables (quadrants, at_risk), draws and whole-population tables
-#: (funnel, cohort_retention) are not group estimates and are saved as they are.
+#: (funnel) are not group estimates and are saved as they are.
 FLOORED_TABLES: dict[str, tuple[str | tuple[str, ...], tuple[str, ...] | None]] = {
     "journey_gaps": ("n", ("mean_gap", "share_met", "share_met_low", "share_met_high")),
     "topic_prevalence": ("n", ("mentions", "share_mean", "share_low", "share_high")),
@@ -37,6 +37,7 @@ FLOORED_TABLES: dict[str, tuple[str | tuple[str, ...], tuple[str, ...] | None]] 
     "importance_performance": ("performance_n", None),
     "revenue_at_risk": ("customers", ("revenue_at_risk_mean", "revenue_at_risk_low",
                                       "revenue_at_risk_high")),
+    "cohort_retention": ("cohort_size", ("active", "retention")),
     # topic mentioners vs the others: both groups must reach the floor
     "topic_association": (("n_with", "n_without"), _ASSOCIATION),
     "olist_topic_association": (("n_with", "n_without"), _ASSOCIATION),

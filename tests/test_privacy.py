@@ -75,6 +75,11 @@ def test_every_floored_table_names_columns_its_contract_has():
                           "topic_2": [1] * 50 + [0] * 50, "nps": np.arange(100) % 11})
     tables["topic_association"] = topic_association(flags, columns=["nps"])
     tables["olist_topic_association"] = tables["topic_association"]
+    from cxkit.journeys import cohort_retention
+
+    cohorts = c.customers().assign(cohort=["2024-01" if i < 60 else "2024-02"  # 60 and 20
+                                           for i in range(c.N_CUSTOMERS)])
+    tables["cohort_retention"] = cohort_retention(c.events(), cohorts)
     for name, (n_col, estimates) in FLOORED_TABLES.items():
         if name not in tables:  # topic_driver_importance, olist_*: driver_importance's shape
             assert name.endswith("driver_importance"), name
