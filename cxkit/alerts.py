@@ -33,6 +33,8 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cxkit.rundir import Run
+
 __all__ = ["AlertRules", "load_rules", "evaluate", "write_alerts", "deliver", "run_alerts",
            "ALERT_COLUMNS"]
 
@@ -139,8 +141,9 @@ def load_rules(path: str | Path) -> AlertRules:
 
 
 # --------------------------------------------------------------------------- evaluation
-def _read(path: Path) -> pd.DataFrame | None:
-    return pd.read_parquet(path) if path.is_file() else None
+def _read(run_dir: str | Path, name: str) -> pd.DataFrame | None:
+    """A run's table, without the rows under the privacy floor; None when it has none."""
+    return Run(run_dir).table_or_none(name, drop_floored=True)
 
 
 def _alert(rule: Rule, subject: str, value: float, threshold: float, message: str) -> dict:
@@ -162,7 +165,7 @@ def _metric_drop(rule: Rule, trend: pd.DataFrame | None) -> list[dict]:
 
 
 def _gap_above(rule: Rule, run_dir: Path) -> list[dict]:
-    gaps = _read(run_dir / "tables" / "journey_gaps.parquet")
+    gaps = _read(run_dir, "journey_gaps")
     if gaps is None:
         return []
     g = gaps[(gaps["touchpoint"] == rule.touchpoint) & (gaps["n"] >= rule.min_n)
@@ -179,7 +182,7 @@ def _gap_above(rule: Rule, run_dir: Path) -> list[dict]:
 
 
 def _at_risk_above(rule: Rule, run_dir: Path) -> list[dict]:
-    risk = _read(run_dir / "tables" / "at_risk.parquet")
+    risk = _read(run_dir, "at_risk")
     if risk is None:
         return []
     r = risk[risk["revenue_at_risk_mean"] > rule.threshold].sort_values(
@@ -198,12 +201,12 @@ def _at_risk_above(rule: Rule, run_dir: Path) -> list[dict]:
 
 
 def _broken_promise_detractor(rule: Rule, run_dir: Path, previous_dir: Path | None) -> list[dict]:
-    resp = _read(run_dir / "ingest" / "responses.parquet")
+    resp = Run(run_dir).ingest_or_none("responses")
     if resp is None or rule.score not in resp:
         return []
     if rule.new_only and previous_dir is not None and "response_id" in resp:
         # each run re-reads the whole survey history: alert on a response once
-        seen = _read(Path(previous_dir) / "ingest" / "responses.parquet")
+        seen = Run(previous_dir).ingest_or_none("responses")
         if seen is not None and "response_id" in seen:
             resp = resp[~resp["response_id"].isin(seen["response_id"])]
     breach = [c for c in resp if c.startswith("breach_")]
@@ -240,7 +243,7 @@ def evaluate(rules: AlertRules, run_dir: str | Path, *, trend: pd.DataFrame | No
     """
     run_dir = Path(run_dir)
     if trend is None:
-        t = _read(run_dir / "tables" / "trend.parquet")
+        t = _read(run_dir, "trend")
         trend = t[t["run_id"] == run_id] if t is not None and run_id else t
     found: list[dict] = []
     for rule in rules.rules:

@@ -1,8 +1,9 @@
-"""Saving a notebook's results into the run directory, in the layout the dashboard reads.
+"""What a notebook adds to its run besides tables and models: ``warnings.json`` (things the
+runner must put in the manifest and at the top of the HTML reports, e.g. a convergence gate
+overridden on purpose) and the package versions of the watermark and the manifest.
 
-``<run_dir>/tables/<name>.parquet`` for tidy tables, ``<run_dir>/models/<name>/`` for saved
-model results, and ``<run_dir>/warnings.json`` for things the runner must put in the
-manifest and at the top of the HTML reports (a convergence gate overridden on purpose).
+The run folder itself (tables, models, ingest outputs, manifest) is :class:`cxkit.rundir.Run`;
+``save_table`` / ``read_table`` / ``model_dir`` here are one-line shorthands for it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from cxkit.rundir import Run, read_parquet  # noqa: F401 - read_parquet re-exported
+
 #: Packages whose versions go into the manifest and the notebooks' watermark cell.
 VERSIONED_PACKAGES = ("cxkit", "pandas", "numpy", "pyarrow", "duckdb", "ibis-framework",
                       "pymc", "pytensor", "arviz", "nutpie", "matplotlib", "seaborn",
@@ -23,58 +26,19 @@ WARNINGS_FILE = "warnings.json"
 
 
 def save_table(data: pd.DataFrame, run_dir: str | Path, name: str) -> Path:
-    """Write a tidy table to ``<run_dir>/tables/<name>.parquet``.
-
-    Examples
-    --------
-    >>> save_table(pd.DataFrame({"a": [1]}), tmp_path, "demo")  # doctest: +SKIP
-    PosixPath('.../tables/demo.parquet')
-    """
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"save_table({name!r}): expected a pandas DataFrame, got "
-                        f"{type(data).__name__}; convert it (e.g. .to_frame()) first.")
-    out = Path(run_dir) / "tables" / f"{name}.parquet"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    data.to_parquet(out, index=False)
-    return out
-
-
-def read_parquet(path: str | Path, **kwargs) -> pd.DataFrame:
-    """Read one parquet file of a run with today's column names.
-
-    Runs published before the interval rename named intervals ``<stat>_hdi_low`` /
-    ``<stat>_hdi_high``; they are read as ``<stat>_low`` / ``<stat>_high``, so trend and the
-    dashboards' run picker keep working with older runs.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "t.parquet"
-    >>> pd.DataFrame({"nps_hdi_low": [1.0], "nps_mean": [2.0]}).to_parquet(p)
-    >>> list(read_parquet(p).columns)
-    ['nps_low', 'nps_mean']
-    """
-    table = pd.read_parquet(path, **kwargs)
-    legacy = {c: c.replace("_hdi_low", "_low").replace("_hdi_high", "_high")
-              for c in table.columns if str(c).endswith(("_hdi_low", "_hdi_high"))}
-    return table.rename(columns=legacy) if legacy else table
+    """``Run(run_dir).save_table(name, data)``: ``tables/<name>.parquet``, the privacy floor
+    applied to tables of group estimates (:meth:`cxkit.rundir.Run.save_table`)."""
+    return Run(run_dir).save_table(name, data)
 
 
 def read_table(run_dir: str | Path, name: str) -> pd.DataFrame:
-    """Read ``<run_dir>/tables/<name>.parquet``, naming what exists if it is missing."""
-    path = Path(run_dir) / "tables" / f"{name}.parquet"
-    if not path.is_file():
-        have = sorted(p.stem for p in path.parent.glob("*.parquet"))
-        raise FileNotFoundError(f"{path} not found; tables in this run: {have or 'none'}. "
-                                f"Did the notebook that writes {name!r} run?")
-    return read_parquet(path)
+    """``Run(run_dir).table(name)`` (:meth:`cxkit.rundir.Run.table`)."""
+    return Run(run_dir).table(name)
 
 
 def model_dir(run_dir: str | Path, name: str) -> Path:
-    """``<run_dir>/models/<name>/``, created, for ``result.save(...)``."""
-    out = Path(run_dir) / "models" / name
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+    """``Run(run_dir).model_dir(name)``: ``models/<name>/``, created."""
+    return Run(run_dir).model_dir(name)
 
 
 def record_warning(run_dir: str | Path, message: str, *, kind: str = "warning") -> dict:

@@ -12,6 +12,11 @@ import html
 import re
 from pathlib import Path
 
+from cxkit.rundir import Run
+
+#: The offline export template (nbconvert's lab template without require.js, MathJax and
+#: mermaid from a CDN): a report loads nothing from the internet.
+TEMPLATE = Path(__file__).parent / "resources" / "nbconvert" / "cxkit_report"
 BANNER_TAG = "cxkit-banner"
 HEADER_TAG = "cxkit-header"
 
@@ -47,18 +52,20 @@ def _header_cell(notebook: Path, title: str):
     """Title, run name and date, links to the sibling reports, the plain-words summary."""
     import nbformat
 
-    from cxkit.summary import read_manifest, run_summary
+    from cxkit.summary import run_summary
 
-    run_dir = notebook.parent
-    m = read_manifest(run_dir)
-    name = m.get("name") or m.get("parameters", {}).get("run", {}).get("name") or "run"
-    date = str(m.get("started_at") or "")[:16].replace("T", " ")
+    run = Run(notebook.parent)
+    run_dir = run.path
+    m = run.manifest if run.has_manifest else None
+    name = (m.run_name if m else "") or "run"
+    run_id = m.run_id if m else run_dir.name
+    date = str((m.started_at if m else "") or "")[:16].replace("T", " ")
     siblings = [stem for stem in REPORTS if (run_dir / f"{stem}.ipynb").is_file()]
     links = " · ".join(f"**{REPORTS[s]}**" if s == notebook.stem
                        else f"[{REPORTS[s]}]({s}.html)" for s in siblings)
     lines = [f"# {title}", "",
-             f"Run **{name}** ({m.get('run_id', run_dir.name)}), {date} UTC" if date
-             else f"Run **{name}** ({m.get('run_id', run_dir.name)})", "",
+             f"Run **{name}** ({run_id}), {date} UTC" if date
+             else f"Run **{name}** ({run_id})", "",
              f"Reports of this run: {links}" if links else "", "", "## Summary", ""]
     lines += [f"- {item}" for item in run_summary(run_dir)]
     return nbformat.v4.new_markdown_cell("\n".join(lines), metadata={"tags": [HEADER_TAG]})
@@ -181,12 +188,9 @@ def notebook_to_html(notebook: str | Path, out: str | Path, *,
     import nbformat
     from nbconvert import HTMLExporter
 
-    from cxkit.privacy import min_n_of
-    from cxkit.summary import read_manifest
-
     notebook = Path(notebook)
     nb = nbformat.read(str(notebook), as_version=4)
-    min_n = min_n_of(read_manifest(notebook.parent))
+    min_n = Run(notebook.parent).min_n
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
@@ -205,7 +209,9 @@ def notebook_to_html(notebook: str | Path, out: str | Path, *,
         nb.cells.insert(1, _changes_cell(list(changes)))
     if banner:
         nb.cells.insert(0, _banner_cell(list(banner)))
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+    exporter = HTMLExporter(template_name=TEMPLATE.name,
+                            extra_template_basedirs=[str(TEMPLATE.parent)],
+                            exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb)
@@ -217,12 +223,26 @@ def notebook_to_html(notebook: str | Path, out: str | Path, *,
 
 def report_problems(html_text: str) -> list[str]:
     """What must never reach a stakeholder's page: tracebacks, warnings, stderr boxes, error
-    outputs. Empty when the report is clean."""
+    outputs, and anything fetched from the internet (a script, stylesheet, image, font or
+    module import from an ``http(s)://`` address). Empty when the report is clean.
+
+    Examples
+    --------
+    >>> report_problems('<script src="https://cdn.example/x.js"></script>')
+    ['internet resource']
+    >>> report_problems('<p>see https://example.org</p>')
+    []
+    """
     checks = {"traceback": r"Traceback \(most recent call last\)",
               "warning": r"\b\w*Warning:",
               "stderr box": r"data-mime-type=\"application/vnd\.jupyter\.stderr\"",
               "error output": r"jp-OutputArea-output[^\"]*\"[^>]*data-mime-type=\"application/"
-                              r"vnd\.jupyter\.error"}
+                              r"vnd\.jupyter\.error",
+              "internet resource": r"<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)"
+                                   r"\s*=\s*[\"']?(?:https?:)?//"
+                                   r"|\bimport\s*\(\s*[\"'](?:https?:)?//"
+                                   r"|@import\s+(?:url\()?[\"']?(?:https?:)?//"
+                                   r"|url\(\s*[\"']?(?:https?:)?//"}
     return [name for name, pattern in checks.items() if re.search(pattern, html_text)]
 
 

@@ -35,10 +35,11 @@ from cxkit import config
 from cxkit.config import ConfigError, RunConfig, load_config
 from cxkit.finish import error_info, finish_run, loud
 from cxkit.provenance import git_state, input_files, sha256  # noqa: F401 - re-exported
+from cxkit.rundir import Manifest, Run
 from cxkit.runs import (EXIT_FAILED, EXIT_USAGE, KERNEL_LOG, RunBusyError, RunStopped,
                         clean_stale, describe_os_error, free_run_id, hold_lock,
                         logged_kernel_manager, note_holder, now_iso, run_paths,
-                        stop_on_signals, write_json)
+                        stop_on_signals)
 
 #: The notebooks of a run, in execution order (stems in ``notebooks/``).
 NOTEBOOKS = ("10_ingest_journeys", "15_voice", "20_driver_model", "30_revenue_impact")
@@ -335,21 +336,21 @@ def _execute(cfg: RunConfig, run_id: str, paths: list[Path], kernel_name: str,
     plan = {nb.stem: notebook_parameters(cfg, nb.stem, tmp) for nb in paths}
     skipped = skipped or {}
     inputs = input_files(cfg, paths)
-    manifest: dict[str, Any] = {
-        "run_id": run_id, "name": cfg.run.name, "status": "running",
-        "params_file": str(cfg.source), "parameters": cfg.to_jsonable(),
-        "notebook_parameters": plan,
-        "inputs": [{"path": str(p), "sha256": sha256(p), "bytes": p.stat().st_size}
-                   for p in inputs],
-        "git": git_state(), "versions": package_versions(),
-        "started_at": now_iso(), "finished_at": None,
-        "notebooks": [{"notebook": stem, "status": "skipped", "reason": why}
-                      for stem, why in skipped.items()], "warnings": [],
-        "gate_failed": False, "error": None, "reason": None,
-    }
+    manifest = Manifest(
+        run_id=run_id, name=cfg.run.name, status="running",
+        params_file=str(cfg.source), parameters=cfg.to_jsonable(),
+        notebook_parameters=plan,
+        inputs=[{"path": str(p), "sha256": sha256(p), "bytes": p.stat().st_size}
+                for p in inputs],
+        git=git_state(), versions=package_versions(),
+        started_at=now_iso(), finished_at=None,
+        notebooks=[{"notebook": stem, "status": "skipped", "reason": why}
+                   for stem, why in skipped.items()], warnings=[],
+        gate_failed=False, error=None, reason=None,
+    )
     try:
         tmp.mkdir(parents=True, exist_ok=False)
-        write_json(tmp / "manifest.json", manifest)
+        Run(tmp).write_manifest(manifest)
         for stem, why in skipped.items():
             record_warning(tmp, f"Step skipped: {stem}: {why}.", kind="skipped")
     except OSError as exc:
@@ -364,7 +365,7 @@ def _execute(cfg: RunConfig, run_id: str, paths: list[Path], kernel_name: str,
         t0 = time.perf_counter()
         print(f"[{i}/{len(paths)}] {nb.stem} ...", flush=True)
         entry = {"notebook": nb.stem, "output": out_nb.name, "status": "running"}
-        manifest["notebooks"].append(entry)
+        manifest.notebooks.append(entry)
         try:
             papermill.execute_notebook(str(nb), str(out_nb), parameters=plan[nb.stem],
                                        kernel_name=kernel_name, cwd=str(tmp),
@@ -375,11 +376,11 @@ def _execute(cfg: RunConfig, run_id: str, paths: list[Path], kernel_name: str,
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - recorded and reported
             entry["status"] = "stopped" if isinstance(exc, KeyboardInterrupt) else "failed"
             error = exc
-            manifest["error"] = error_info(nb.stem, exc)
+            manifest.error = error_info(nb.stem, exc)
         entry["seconds"] = round(time.perf_counter() - t0, 2)
         print(f"      {entry['status']} in {entry['seconds']} s", flush=True)
         if error is not None:
             break
     if error is not None and debug:
-        _debug(True, manifest["error"].get("traceback") or manifest["error"]["message"])
+        _debug(True, manifest.error.get("traceback") or manifest.error["message"])
     return finish_run(cfg, run_id, manifest, error)

@@ -20,6 +20,8 @@ from typing import Callable, Iterator
 
 import pandas as pd
 
+from cxkit.rundir import Run
+
 #: Lock file of a reports folder (filelock); ``.cxkit.lock.json`` says who holds it.
 LOCK_NAME = ".cxkit.lock"
 
@@ -144,13 +146,13 @@ def clean_stale(out_dir: Path, *, found_by: str, say: Callable[[str], None] = pr
         failed = out_dir / f"{run_id}.failed"
         if failed.exists():
             failed = out_dir / f"{run_id}.stale-{int(time.time())}.failed"
-        manifest = _read_json(tmp / "manifest.json") or {"run_id": run_id}
+        manifest = _read_json(Run(tmp).manifest_path) or {"run_id": run_id}
         reason = (f"stale: the run was killed before it finished (its temporary folder was "
                   f"found and cleaned by run {found_by})")
         manifest.update(status="failed", reason=reason,
                         finished_at=manifest.get("finished_at") or None)
         try:
-            write_json(tmp / "manifest.json", manifest)
+            write_json(Run(tmp).manifest_path, manifest)  # partial ones too: no model
             os.replace(tmp, failed)
         except OSError as exc:
             say(f"cxkit run: stale folder {tmp} could not be cleaned ({exc.strerror}); "
@@ -282,7 +284,7 @@ def history(out_dir: Path) -> pd.DataFrame:
         for folder in out_dir.iterdir():
             if folder.is_symlink() or not folder.is_dir():
                 continue
-            m = _read_json(folder / "manifest.json")
+            m = _read_json(Run(folder).manifest_path)  # lenient: killed runs too
             if m is None:
                 continue
             data = [i for i in m.get("inputs", [])

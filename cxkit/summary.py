@@ -7,7 +7,6 @@ say the same thing the same way. Everything reads the saved tables of a run fold
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -27,23 +26,26 @@ OUTCOMES = {
 
 
 def read_manifest(run_dir: str | Path) -> dict[str, Any]:
-    """The run's ``manifest.json`` as a dict ({} when missing or unreadable)."""
-    path = Path(run_dir) / "manifest.json"
+    """The run's manifest (:class:`cxkit.rundir.Manifest`) as JSON values; {} when it is
+    missing or unreadable."""
+    from cxkit.rundir import ManifestError, Run
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        return Run(run_dir).manifest.dump()
+    except ManifestError:
         return {}
-    return data if isinstance(data, dict) else {}
 
 
 def read_tables(run_dir: str | Path, names) -> dict[str, pd.DataFrame]:
     """The named ``tables/<name>.parquet`` of a run that exist and can be read."""
+    from cxkit.rundir import Run
+
+    run = Run(run_dir)
     out = {}
     for name in names:
-        path = Path(run_dir) / "tables" / f"{name}.parquet"
-        if path.is_file():
+        if run.has_table(name):
             try:
-                out[name] = pd.read_parquet(path)
+                out[name] = run.table(name)
             except Exception:  # noqa: BLE001 - a broken table is reported by the caller's loader
                 continue
     return out

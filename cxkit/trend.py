@@ -30,13 +30,15 @@ import numpy as np
 import pandas as pd
 
 from cxkit._checks import MISSING_SEGMENT
-from cxkit.publish import read_parquet, save_table
+from cxkit.publish import save_table
+from cxkit.rundir import Run
 from cxkit.stats import HDI_PROB, beta_equal_tailed
 
 if TYPE_CHECKING:
     from cxkit.config import RunConfig
 
-__all__ = ["TREND_COLUMNS", "followed_scores", "score_metric", "metrics", "compare", "update_trend", "describe_changes"]
+__all__ = ["TREND_COLUMNS", "followed_scores", "score_metric", "metrics", "compare",
+           "update_trend", "describe_changes"]
 
 TREND_COLUMNS = ["run_id", "run_name", "finished_at", "metric", "segment", "value",
                  "value_low", "value_high", "previous_run_id", "previous_value", "delta",
@@ -49,9 +51,10 @@ _METRIC_COLUMNS = ["metric", "segment", "value", "value_low", "value_high", "kin
                    "c"]
 
 
-def _read(path: Path) -> pd.DataFrame | None:
-    """A run's table, with today's column names (:func:`cxkit.publish.read_parquet`)."""
-    return read_parquet(path) if path.is_file() else None
+def _read(run_dir: str | Path, name: str) -> pd.DataFrame | None:
+    """A run's table with today's column names, without the rows under the privacy floor
+    (:meth:`cxkit.rundir.Run.table`); None when the run has none."""
+    return Run(run_dir).table_or_none(name, drop_floored=True)
 
 
 def _interval(t: pd.DataFrame, stat: str) -> tuple[pd.Series, pd.Series]:
@@ -96,15 +99,17 @@ def score_metric(score: Mapping[str, Any]) -> str:
 
 
 def _score_rows(resp: pd.DataFrame, score: Mapping[str, Any], segments: Sequence[str],
-                *, nps_named: bool) -> pd.DataFrame:
+                *, nps_named: bool, min_n: int) -> pd.DataFrame:
     """Posterior rows of one followed score, computed as notebook 20 computes its headline
-    (:func:`cxkit.features.score_by_segment`)."""
+    (:func:`cxkit.features.score_by_segment`); segments under the privacy floor
+    (``min_n`` responses) are left out, as from the saved tables."""
     from cxkit.features import score_by_segment
 
     segment = [s for s in segments if s in resp] or None
     kw = {k: score[k] for k in ("scale_max", "top") if k in score}
     table = score_by_segment(resp, kind=score["kind"], score=score["score"], segment=segment,
                              **kw)
+    table = table[table["n"] >= min_n]
     if score["kind"] == "nps":
         low, high = _interval(table, "nps")
         return pd.DataFrame({
@@ -146,7 +151,7 @@ def metrics(run_dir: str | Path, *, segments: Sequence[str] = (),
     """
     run_dir = Path(run_dir)
     parts = []
-    nps = _read(run_dir / "tables" / "nps_by_segment.parquet")
+    nps = _read(run_dir, "nps_by_segment")
     if nps is not None and len(nps):
         low, high = _interval(nps, "nps")
         parts.append(pd.DataFrame({
@@ -158,11 +163,12 @@ def metrics(run_dir: str | Path, *, segments: Sequence[str] = (),
     if parts and headline_nps is not None:  # the saved table is that score's NPS
         scores.pop(headline_nps)
         headline_nps = None
-    resp = _read(run_dir / "ingest" / "responses.parquet") if scores else None
+    resp = Run(run_dir).ingest_or_none("responses") if scores else None
     if resp is not None:
-        parts += [_score_rows(resp, sc, segments, nps_named=(i == headline_nps))
+        floor = Run(run_dir).min_n
+        parts += [_score_rows(resp, sc, segments, nps_named=(i == headline_nps), min_n=floor)
                   for i, sc in enumerate(scores) if sc["score"] in resp]
-    imp = _read(run_dir / "tables" / "driver_importance.parquet")
+    imp = _read(run_dir, "driver_importance")
     if imp is not None and len(imp):
         low, high = _interval(imp, "importance")
         parts.append(pd.DataFrame({
@@ -170,7 +176,7 @@ def metrics(run_dir: str | Path, *, segments: Sequence[str] = (),
             "segment": imp["segment"].astype(str), "value": imp["importance_mean"],
             "value_low": low, "value_high": high, "kind": "normal",
             "a": imp["importance_mean"], "b": (high - low) / (2 * _Z94), "c": np.nan}))
-    gaps = _read(run_dir / "tables" / "journey_gaps.parquet")
+    gaps = _read(run_dir, "journey_gaps")
     if gaps is not None and len(gaps):
         g = gaps[gaps["n"] > 0]
         seg = np.where(g["segment_var"] == "overall", "All",
@@ -241,7 +247,7 @@ def update_trend(run_dir: str | Path, previous_dir: str | Path | None, *, run_id
     rows = rows.assign(run_id=run_id, run_name=run_name, finished_at=finished_at,
                        previous_run_id=Path(previous_dir).name if previous_dir else None)
     rows = rows[TREND_COLUMNS]
-    history = _read(Path(previous_dir) / "tables" / "trend.parquet") if previous_dir else None
+    history = _read(previous_dir, "trend") if previous_dir else None
     table = rows if history is None or history.empty else pd.concat(
         [history[history["run_id"] != run_id][TREND_COLUMNS], rows], ignore_index=True)
     table.attrs["interval"] = f"value_low/value_high: {PROB:.0%} posterior intervals"

@@ -33,11 +33,11 @@ seed: int = 0  # random seed (ingestion is deterministic; kept for the run's pro
 # %%
 from pathlib import Path
 
-from cxkit.config import PARAMS_DIR, REPORTS_DIR
+from cxkit.config import PARAMS_DIR
+from cxkit.rundir import Run
 
-RUN_DIR = Path(run_dir) if run_dir else REPORTS_DIR / "dev"
+RUN = Run.resolve(run_dir, default="dev")  # tables, models and ingest outputs of this run
 SOURCES = Path(sources) if sources else PARAMS_DIR / "sources" / "sample.yaml"
-INGEST_DIR = RUN_DIR / "ingest"
 
 # %%
 import numpy as np
@@ -49,7 +49,7 @@ import pandas as pd
 
 from cxkit import journeys
 from cxkit.ingest import load_sources, run_ingest
-from cxkit.publish import record_warning, save_table
+from cxkit.publish import record_warning
 
 # %% [markdown]
 # ## Ingest
@@ -57,29 +57,29 @@ from cxkit.publish import record_warning, save_table
 
 # %%
 spec = load_sources(SOURCES).model_copy(update={"window_days": window_days})
-report = run_ingest(spec, INGEST_DIR, engine=engine, progress=False)
+report = run_ingest(spec, RUN.ingest_dir, engine=engine, progress=False)
 print(report.summary())
 assert report.ok, "ingestion problems: " + "; ".join(report.problems())
 
 # %%
-quarantine = pd.read_parquet(INGEST_DIR / "quarantine.parquet")
+quarantine = RUN.ingest("quarantine")
 quarantine.groupby(["source", "reason"]).size().rename("rows").reset_index()
 
 # %%
-events = pd.read_parquet(INGEST_DIR / "events.parquet")
-customers = pd.read_parquet(INGEST_DIR / "customers.parquet")
-gaps = pd.read_parquet(INGEST_DIR / "gaps.parquet")
+events = RUN.ingest("events")
+customers = RUN.ingest("customers")
+gaps = RUN.ingest("gaps")
 print(f"{len(events):,} events for {customers['customer_id'].nunique():,} customers")
 # Survey-only exports and customer snapshots have no events: the journey analysis does not
 # apply, and the run says so (manifest warnings and every report's first lines).
 HAS_JOURNEYS = bool(len(events)) and events["customer_id"].notna().any()
 HAS_GAPS = bool(len(gaps))
 if not HAS_JOURNEYS:
-    record_warning(RUN_DIR, "Step skipped: journey analysis (funnel, paths, cohorts, service "
+    record_warning(RUN.path, "Step skipped: journey analysis (funnel, paths, cohorts, service "
                    "gaps). The sources declare no timed events (survey-only or snapshot data).",
                    kind="skipped")
 elif not HAS_GAPS:
-    record_warning(RUN_DIR, "Step skipped: expectation vs performance. The catalog declares "
+    record_warning(RUN.path, "Step skipped: expectation vs performance. The catalog declares "
                    "no expectation rule that these sources' events match.", kind="skipped")
 
 # %% [markdown]
@@ -89,7 +89,7 @@ elif not HAS_GAPS:
 # %%
 if HAS_JOURNEYS:
     funnel = journeys.stage_funnel(events)
-    save_table(funnel, RUN_DIR, "funnel")
+    RUN.save_table("funnel", funnel)
     journeys.plot_funnel(funnel)
 
 # %% [markdown]
@@ -98,7 +98,7 @@ if HAS_JOURNEYS:
 
 # %%
 if HAS_JOURNEYS:
-    journey_table = pd.read_parquet(INGEST_DIR / "journeys.parquet")  # built once, in ingestion
+    journey_table = RUN.ingest("journeys")  # built once, in ingestion
     transitions = journeys.transition_matrix(journey_table)
     journeys.plot_transition_heatmap(transitions)
     display(journeys.top_paths(journey_table, n=10))
@@ -110,7 +110,7 @@ if HAS_JOURNEYS:
 # %%
 if HAS_JOURNEYS and "cohort" in customers.columns:
     retention = journeys.cohort_retention(events, customers)
-    save_table(retention, RUN_DIR, "cohort_retention")
+    RUN.save_table("cohort_retention", retention)
     journeys.plot_cohort_retention(retention)
 
 # %% [markdown]
@@ -125,7 +125,7 @@ if HAS_GAPS and segment:
 # %%
 if HAS_GAPS:
     journey_gaps = journeys.journey_gaps_table(gaps, customers, segments=gap_segments)
-    save_table(journey_gaps, RUN_DIR, "journey_gaps")
+    RUN.save_table("journey_gaps", journey_gaps)
     display(journey_gaps.head(10))
 
 # %% [markdown]

@@ -48,10 +48,9 @@ olist_sources: str = ""  # sources YAML of the Olist sample; empty skips the Oli
 # %%
 from pathlib import Path
 
-from cxkit.config import REPORTS_DIR
+from cxkit.rundir import Run
 
-RUN_DIR = Path(run_dir) if run_dir else REPORTS_DIR / "dev"
-INGEST_DIR = RUN_DIR / "ingest"
+RUN = Run.resolve(run_dir, default="dev")  # tables, models and ingest outputs of this run
 GATE = "warn" if allow_failed_gate else "raise"
 RUN_OLIST = bool(olist_sources)
 SEGMENTS = list(segments) or list(driver_segments)
@@ -68,7 +67,7 @@ from IPython.display import Markdown, display
 
 from cxkit import voice
 from cxkit.drivers import fit_drivers, summaries
-from cxkit.publish import flag_failed_gate, save_table
+from cxkit.publish import flag_failed_gate
 
 # %% [markdown]
 # ## Topics in the comments
@@ -76,7 +75,7 @@ from cxkit.publish import flag_failed_gate, save_table
 # words and listed with its keywords. Topic 1 is the most common.
 
 # %%
-responses = pd.read_parquet(INGEST_DIR / "responses.parquet")
+responses = RUN.ingest("responses")
 model, scored = voice.fit_topics(responses, text=text, language=language, n_topics=n_topics,
                                  seed=seed, min_share=min_share)
 data = voice.join_topics(responses, scored)
@@ -85,13 +84,13 @@ display(Markdown(f"{int(data['has_verbatim'].sum()):,} of {len(data):,} response
 model.topics
 
 # %%
-save_table(model.topics, RUN_DIR, "topics")
-save_table(scored, RUN_DIR, "response_topics")
+RUN.save_table("topics", model.topics)
+RUN.save_table("response_topics", scored)
 prevalence = voice.topic_prevalence(data, model.topics, segments=SEGMENTS, min_n=min_n)
-save_table(prevalence, RUN_DIR, "topic_prevalence")
+RUN.save_table("topic_prevalence", prevalence)
 examples = voice.example_verbatims(data.assign(**scored.filter(like="weight_")),
                                    model.topics, text=text, min_n=min_n)
-save_table(examples, RUN_DIR, "topic_examples")
+RUN.save_table("topic_examples", examples)
 
 # %% [markdown]
 # ## How often each topic comes up
@@ -135,7 +134,7 @@ sentiment.round(2)
 gap_cols = [c for c in drivers if c.startswith(("gap_", "breach_"))]
 association = voice.topic_association(data, columns=[outcome, *gap_cols])
 association = association.merge(model.topics[["topic", "label"]], on="topic")
-save_table(association, RUN_DIR, "topic_association")
+RUN.save_table("topic_association", association)
 association.round(2)
 
 # %% [markdown]
@@ -155,9 +154,9 @@ if topic_drivers:
                          family=family, draws=draws, tune=tune, chains=chains, seed=seed,
                          parametrization=parametrization, target_accept=target_accept,
                          gate=GATE)
-    flag_failed_gate(RUN_DIR, result.diagnostics, model="topic drivers")
+    flag_failed_gate(RUN.path, result.diagnostics, model="topic drivers")
     importance = summaries.driver_importance(result, data)
-    save_table(importance, RUN_DIR, "topic_driver_importance")
+    RUN.save_table("topic_driver_importance", importance)
     display(importance[importance["segment"] == "All"].round(3))
 
 # %% [markdown]
@@ -176,8 +175,8 @@ if RUN_OLIST:
     o_assoc = voice.topic_association(o_data, columns=["review_score", "gap_delivery",
                                                        "breach_delivery"])
     o_assoc = o_assoc.merge(o_model.topics[["topic", "label", "keywords"]], on="topic")
-    save_table(o_model.topics, RUN_DIR, "olist_topics")
-    save_table(o_assoc, RUN_DIR, "olist_topic_association")
+    RUN.save_table("olist_topics", o_model.topics)
+    RUN.save_table("olist_topic_association", o_assoc)
     display(o_model.topics)
 
 # %%

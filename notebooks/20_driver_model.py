@@ -50,10 +50,9 @@ olist_never_flags: bool = True  # never-delivered Olist orders become a never_de
 # %%
 from pathlib import Path
 
-from cxkit.config import REPORTS_DIR
+from cxkit.rundir import Run
 
-RUN_DIR = Path(run_dir) if run_dir else REPORTS_DIR / "dev"
-INGEST_DIR = RUN_DIR / "ingest"
+RUN = Run.resolve(run_dir, default="dev")  # tables, models and ingest outputs of this run
 GATE = "warn" if allow_failed_gate else "raise"
 RUN_OLIST = bool(olist_sources)
 
@@ -71,13 +70,13 @@ from cxkit import drivers as cxd
 from cxkit.drivers import plots as dplots
 from cxkit.drivers import summaries
 from cxkit.features import prepare_drivers, score_by_segment
-from cxkit.publish import flag_failed_gate, model_dir, save_table
+from cxkit.publish import flag_failed_gate
 
 # %% [markdown]
 # ## The survey responses and their drivers
 
 # %%
-responses = pd.read_parquet(INGEST_DIR / "responses.parquet")
+responses = RUN.ingest("responses")
 responses[[outcome, *drivers]].describe(include="all").T
 
 # %% [markdown]
@@ -88,7 +87,7 @@ responses[[outcome, *drivers]].describe(include="all").T
 # %%
 prep = prepare_drivers(responses, outcome=outcome, drivers=drivers, segments=segments,
                        categorical=categorical, missing=missing, never_flags=never_flags)
-save_table(prep.policy, RUN_DIR, "driver_data_policy")
+RUN.save_table("driver_data_policy", prep.policy)
 print(prep.describe())
 for col, lv in prep.levels.items():
     print(f"{col}: effects of {list(lv['columns'].values())} vs reference {lv['reference']!r}")
@@ -119,11 +118,11 @@ try:
                              target_accept=target_accept, gate=GATE)
 except cxd.ConvergenceError as err:
     # Keep the failed fit for inspection: the runner files this run under <run_id>.failed/.
-    err.result.save(model_dir(RUN_DIR, "drivers"))
+    err.result.save(RUN.model_dir("drivers"))
     raise
-flag_failed_gate(RUN_DIR, result.diagnostics, model="drivers")
-result.save(model_dir(RUN_DIR, "drivers"))
-prep.data.to_parquet(model_dir(RUN_DIR, "drivers") / "fitted_rows.parquet")  # notebook 30
+flag_failed_gate(RUN.path, result.diagnostics, model="drivers")
+result.save(RUN.model_dir("drivers"))
+RUN.save_model_table("drivers", "fitted_rows", prep.data)  # notebook 30 reads them
 pd.Series({k: v for k, v in result.diagnostics.items() if k not in ("thresholds", "separation")},
           name="value").rename_axis("convergence check").to_frame()
 
@@ -140,7 +139,7 @@ from IPython.display import Markdown
 
 from cxkit.drivers.separation import describe_separation
 
-save_table(result.separation, RUN_DIR, "driver_separation")
+RUN.save_table("driver_separation", result.separation)
 Markdown(describe_separation(result.separation, outcome) if family != "gaussian" else
          "A score outcome (gaussian family) cannot be separated: nothing to report here.")
 
@@ -150,7 +149,7 @@ Markdown(describe_separation(result.separation, outcome) if family != "gaussian"
 
 # %%
 importance = summaries.driver_importance(result, prep.data)
-save_table(importance, RUN_DIR, "driver_importance")
+RUN.save_table("driver_importance", importance)
 importance.query("segment == 'All'")
 
 # %%
@@ -162,7 +161,7 @@ dplots.plot_driver_effects(importance, segment="All", value="importance");
 
 # %%
 ipa = summaries.importance_performance(result, prep.data, importance=importance)
-save_table(ipa, RUN_DIR, "importance_performance")
+RUN.save_table("importance_performance", ipa)
 dplots.plot_importance_performance(ipa, segment="All");
 
 # %% [markdown]
@@ -178,7 +177,7 @@ headline = score_by_segment(responses, kind=summary["kind"], score=SUMMARY_SCORE
 if headline is None:
     print("No headline summary (drivers.summary.kind: none).")
 else:
-    save_table(headline, RUN_DIR, f"{summary['kind']}_by_segment")
+    RUN.save_table(f"{summary['kind']}_by_segment", headline)
     if "promoters" in headline:  # an NPS headline (summary kind nps) has its own plot
         dplots.plot_nps_by_segment(headline)
     display(headline)
@@ -195,13 +194,14 @@ else:
 if RUN_OLIST:
     from cxkit.ingest import run_ingest
 
-    olist_report = run_ingest(Path(olist_sources), RUN_DIR / "olist" / "ingest", progress=False)
+    OLIST = RUN.sub("olist")  # the Olist sample's own ingest outputs, inside this run
+    olist_report = run_ingest(Path(olist_sources), OLIST.ingest_dir, progress=False)
     print(olist_report.summary())
-    olist = pd.read_parquet(RUN_DIR / "olist" / "ingest" / "responses.parquet")
+    olist = OLIST.ingest("responses")
     olist_prep = prepare_drivers(olist, outcome=olist_outcome, drivers=olist_drivers,
                                  segments=olist_segments, missing=olist_missing,
                                  never_flags=olist_never_flags)
-    save_table(olist_prep.policy, RUN_DIR, "olist_driver_data_policy")
+    RUN.save_table("olist_driver_data_policy", olist_prep.policy)
     print(olist_prep.describe())
 
 # %%
@@ -210,13 +210,13 @@ if RUN_OLIST:
                                    drivers=olist_prep.drivers, segments=olist_prep.segments,
                                    family=olist_family, draws=draws, tune=tune, chains=chains,
                                    seed=seed, gate=GATE, target_accept=target_accept)
-    flag_failed_gate(RUN_DIR, olist_result.diagnostics, model="olist drivers")
-    olist_result.save(model_dir(RUN_DIR, "olist_drivers"))
+    flag_failed_gate(RUN.path, olist_result.diagnostics, model="olist drivers")
+    olist_result.save(RUN.model_dir("olist_drivers"))
 
 # %%
 if RUN_OLIST:
     olist_importance = summaries.driver_importance(olist_result, olist_prep.data)
-    save_table(olist_importance, RUN_DIR, "olist_driver_importance")
+    RUN.save_table("olist_driver_importance", olist_importance)
     dplots.plot_driver_effects(olist_importance, segment="All")
     display(olist_importance.query("segment == 'All'"))
 

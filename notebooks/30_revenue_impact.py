@@ -45,12 +45,9 @@ seed: int = 0  # random seed for sampling and scenario draws
 allow_failed_gate: bool = False  # True: keep a value fit that fails the convergence gate, flagged
 
 # %%
-from pathlib import Path
+from cxkit.rundir import Run
 
-from cxkit.config import REPORTS_DIR
-
-RUN_DIR = Path(run_dir) if run_dir else REPORTS_DIR / "dev"
-INGEST_DIR = RUN_DIR / "ingest"
+RUN = Run.resolve(run_dir, default="dev")  # tables, models and ingest outputs of this run
 SCORE = score or outcome
 SEGMENTS = list(dict.fromkeys([segment, *segments]))
 GATE = "warn" if allow_failed_gate else "raise"
@@ -68,17 +65,17 @@ from IPython.display import Markdown, display
 
 from cxkit import value
 from cxkit.drivers import DriverResult
-from cxkit.publish import flag_failed_gate, model_dir, record_warning, save_table
+from cxkit.publish import flag_failed_gate, record_warning
 from cxkit.value.table import read_snapshot
 
 # %%
-events = pd.read_parquet(INGEST_DIR / "events.parquet")
-customers = pd.read_parquet(INGEST_DIR / "customers.parquet")
-gaps = pd.read_parquet(INGEST_DIR / "gaps.parquet", columns=["touchpoint", "unit"])
-driver_result = DriverResult.load(RUN_DIR / "models" / "drivers")
+events = RUN.ingest("events")
+customers = RUN.ingest("customers")
+gaps = RUN.ingest("gaps", columns=["touchpoint", "unit"])
+driver_result = RUN.model("drivers", DriverResult)
 # The rows the driver model was fitted on (after the run YAML's missing-value policies):
 # initiatives shift their drivers, so the value table keeps the customers among them.
-responses = pd.read_parquet(RUN_DIR / "models" / "drivers" / "fitted_rows.parquet")
+responses = RUN.model_table("drivers", "fitted_rows")
 
 # %% [markdown]
 # ## Customer value table
@@ -111,10 +108,10 @@ with warnings.catch_warnings():  # separation is printed below in words, not as 
     value_result = value.fit_value_model(table, segment=segment, covariates=covariates,
                                          draws=draws, tune=tune, chains=chains, seed=seed,
                                          gate=GATE)
-flag_failed_gate(RUN_DIR, value_result.diagnostics, model="value")
+flag_failed_gate(RUN.path, value_result.diagnostics, model="value")
 for message in value_result.config["separation"]:
-    record_warning(RUN_DIR, f"Value model: {message}", kind="separation")
-value_result.save(model_dir(RUN_DIR, "value"))
+    record_warning(RUN.path, f"Value model: {message}", kind="separation")
+value_result.save(RUN.model_dir("value"))
 print("adjusted for:", value_result.config["covariates"] or "nothing")
 print("\n".join(value_result.config["separation"]) or "No score band has all-or-nothing retention.")
 value_result.summary().query("segment.isna()")
@@ -133,8 +130,8 @@ definitions = value.load_initiatives(initiatives) if initiatives else []
 if definitions:
     initiative_table, initiative_draws = value.evaluate_initiatives(
         definitions, driver_result, value_result, responses, table, seed=seed)
-    save_table(initiative_table, RUN_DIR, "initiatives")
-    save_table(initiative_draws, RUN_DIR, "initiative_draws")
+    RUN.save_table("initiatives", initiative_table)
+    RUN.save_table("initiative_draws", initiative_draws)
     display(initiative_table[[
         "rank", "initiative", "currency", "n_targeted", "cost", "revenue_change_mean",
         "revenue_change_low", "revenue_change_high", "net_value_mean", "roi_mean",
@@ -156,7 +153,7 @@ if definitions and sensitivity and len(SEGMENTS) > 1:
         table, headline, segments=[segment, *[c for c in SEGMENTS if c != segment]],
         driver_result=driver_result, responses=responses, draws=draws, tune=tune,
         chains=chains, seed=seed)
-    save_table(sens, RUN_DIR, "value_sensitivity")
+    RUN.save_table("value_sensitivity", sens)
     display(sens)
 
 # %% [markdown]
@@ -165,8 +162,8 @@ if definitions and sensitivity and len(SEGMENTS) > 1:
 # %%
 scenario_table, scenario_draws = value.simulate_scenarios(
     driver_result, value_result, responses, table, scenarios, seed=seed, return_draws=True)
-save_table(scenario_table, RUN_DIR, "scenarios")
-save_table(scenario_draws, RUN_DIR, "scenario_draws")
+RUN.save_table("scenarios", scenario_table)
+RUN.save_table("scenario_draws", scenario_draws)
 scenario_table
 
 # %% [markdown]
@@ -179,9 +176,9 @@ quadrants = value.assign_quadrants(table, score_threshold=score_threshold,
                                    revenue_threshold=revenue_threshold)
 print(f"High score: {SCORE} >= {quadrants.attrs['score_threshold']:g}; high revenue: "
       f"revenue before the cutoff > {quadrants.attrs['revenue_threshold']:,.2f}.")
-save_table(value.quadrant_table(quadrants, SEGMENTS), RUN_DIR, "quadrants")
+RUN.save_table("quadrants", value.quadrant_table(quadrants, SEGMENTS))
 risk = value.revenue_at_risk(quadrants, value_result, segments=SEGMENTS, currency=currency)
-save_table(risk, RUN_DIR, "revenue_at_risk")
+RUN.save_table("revenue_at_risk", risk)
 value.quadrant_summary(quadrants).merge(
     risk.query("segment_var == '(all)'")[["quadrant", "customers", "revenue_at_risk_mean",
                                           "revenue_at_risk_low", "revenue_at_risk_high"]],
@@ -198,8 +195,7 @@ latest = value.latest_responses(responses, table)
 units = gaps.drop_duplicates("touchpoint").set_index("touchpoint")["unit"].to_dict()
 issues = value.customer_issues(driver_result, latest, units=units)
 at_risk = value.at_risk_list(quadrants, value_result, segments=SEGMENTS, issues=issues)
-save_table(at_risk, RUN_DIR, "at_risk").with_suffix(".csv").write_text(
-    at_risk.to_csv(index=False), encoding="utf-8")
+RUN.save_table("at_risk", at_risk, csv=True)
 print(f"{len(at_risk)} active customers in the At-risk quadrant; "
       f"{int((~value.active_mask(quadrants)).sum())} customers who already left are not listed.")
 at_risk.head(10)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from cxkit import finish
+from cxkit.rundir import Manifest
 from cxkit.runs import RunStopped, describe_os_error
 
 
@@ -33,7 +34,9 @@ def test_swap_latest_refuses_a_real_folder_named_latest(tmp_path):
 def test_error_info_and_reason_of_a_stopped_run():
     info = finish.error_info("20_driver_model", RunStopped(15))
     assert info["type"] == "RunStopped" and info["message"] == "stopped by SIGTERM"
-    reason = finish._reason({"error": info}, RunStopped(15))
+    manifest = Manifest(run_id="r", status="running", started_at=None, finished_at=None,
+                        error=info)
+    reason = finish._reason(manifest, RunStopped(15))
     assert reason == "stopped by SIGTERM during notebook 20_driver_model"
 
 

@@ -52,7 +52,7 @@ def test_one_typed_commented_parameters_cell_then_derived_values(notebook):
         ast.literal_eval(node.value)  # literals only: derived values go in the next cell
     lines = [ln for ln in cell.source.splitlines() if ln.strip()]
     assert all("  # " in ln for ln in lines), f"{path.name}: every parameter needs a comment"
-    assert "RUN_DIR" in nb.cells[tagged[0] + 1].source
+    assert "RUN = Run.resolve(run_dir" in nb.cells[tagged[0] + 1].source  # cxkit.rundir.Run
 
 
 def test_seed_cell_near_top_and_watermark_last(notebook):

@@ -8,9 +8,9 @@ from cxkit import publish
 
 def test_save_and_read_table_roundtrip(tmp_path):
     df = pd.DataFrame({"driver": ["a", "b"], "importance": [0.5, 0.25]})
-    path = publish.save_table(df, tmp_path, "driver_importance")
-    assert path == tmp_path / "tables" / "driver_importance.parquet"
-    pd.testing.assert_frame_equal(publish.read_table(tmp_path, "driver_importance"), df)
+    path = publish.save_table(df, tmp_path, "scenarios")
+    assert path == tmp_path / "tables" / "scenarios.parquet"
+    pd.testing.assert_frame_equal(publish.read_table(tmp_path, "scenarios"), df)
 
 
 def test_save_table_rejects_non_frames_and_read_names_what_exists(tmp_path):

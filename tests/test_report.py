@@ -99,6 +99,42 @@ def test_report_problems_finds_stderr_warnings_and_tracebacks(tmp_path):
     assert report_problems("<p>all fine</p>") == []
 
 
+@pytest.mark.parametrize("page, flagged", [
+    ('<script src="https://cdnjs.cloudflare.com/ajax/libs/require.js/2.1.10/require.min.js">',
+     True),
+    ("<link rel='stylesheet' href='//fonts.example.com/a.css'>", True),
+    ('<img alt="x" src="http://example.com/x.png">', True),
+    ('const m = (await import("https://cdn.example/mermaid.esm.min.mjs")).default;', True),
+    ("<style>@import url('https://fonts.example.com/css');</style>", True),
+    ('<script src="data:text/javascript,1"></script><img src="data:image/png;base64,AA">', False),
+    ('<a href="https://example.org/docs">a link a reader may follow</a>', False),
+    ("/* https://github.com/danlevan/google-material-color */", False),
+])
+def test_report_problems_finds_anything_loaded_from_the_internet(page, flagged):
+    from cxkit.report import report_problems
+
+    assert report_problems(page) == (["internet resource"] if flagged else [])
+
+
+def test_a_report_loads_nothing_from_the_internet(tmp_path):
+    """nbconvert's own lab template loads require.js and MathJax from a CDN (and mermaid
+    when a diagram is present); the report template leaves all three out."""
+    import re
+
+    from nbconvert import HTMLExporter
+
+    from cxkit.report import report_problems
+
+    nb = executed_notebook(tmp_path / "nb.ipynb")
+    stock, _ = HTMLExporter().from_filename(str(nb))
+    assert report_problems(stock) == ["internet resource"]  # the check can fail
+    html = notebook_to_html(nb, tmp_path / "nb.html").read_text()
+    assert report_problems(html) == []
+    assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", html)
+    assert "cdnjs" not in html and "mathjax" not in html.lower() and "require.js" not in html
+    assert "result-line 42" in html  # the outputs are still there
+
+
 @pytest.mark.slow
 def test_real_smoke_run_reports_are_clean(tmp_path):
     """The three reports of a real (tiny MCMC) run: no traceback, no warning text, no stderr

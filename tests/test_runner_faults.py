@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from cxkit import finish, runner
+from cxkit import finish, runner, runs
 from cxkit.cli import main
 from tests.test_runner import FIXTURES, OK, manifest, write_params
 
@@ -159,7 +159,7 @@ def test_manifest_write_error_gives_clean_message_and_keeps_latest(published, mo
                                                                    capsys):
     params, reports = published
     before = (reports / "latest").readlink()
-    real = finish.write_json
+    real = runs.write_json
     calls = []
 
     def failing(path, data):
@@ -168,8 +168,7 @@ def test_manifest_write_error_gives_clean_message_and_keeps_latest(published, mo
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         real(path, data)
 
-    monkeypatch.setattr(runner, "write_json", failing)
-    monkeypatch.setattr(finish, "write_json", failing)
+    monkeypatch.setattr(runs, "write_json", failing)  # Manifest.write's one writer
     assert runner.run(params, run_id="nospace", notebooks=[OK]) == 1
     err = capsys.readouterr().err
     assert "No space left on device" in err and "free space on the disk" in err

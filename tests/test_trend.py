@@ -50,20 +50,23 @@ CSAT = {"score": "csat", "kind": "top_box", "scale_max": 5, "top": 2}
 
 
 def test_metrics_reads_every_table_with_intervals(tmp_path):
-    resp = pd.DataFrame({"csat": [5, 4, 2, 1, 5, None], "region": list("NNSSNS")})
+    # N: 30 of 40 answered 4-5; S: 5 of 20 (under the privacy floor of 30); 3 blank
+    resp = pd.DataFrame({"csat": [5] * 20 + [4] * 10 + [2] * 10 + [4] * 5 + [1] * 15
+                         + [None] * 3, "region": ["N"] * 40 + ["S"] * 20 + ["S"] * 3})
     imp = pd.DataFrame({"segment": "All", "driver": ["speed", "price"],
                         "importance_mean": [2.0, 1.0], "importance_low": [1.0, 0.5],
-                        "importance_high": [3.0, 1.5]})
+                        "importance_high": [3.0, 1.5], "n": 400})
     run = write_run(tmp_path / "r", nps={"All": (50, 30, 20)}, csat=resp, importance=imp,
                     gaps=gaps_table(0.8))
     m = trend.metrics(run, segments=["region"], scores=[CSAT]).set_index(["metric", "segment"])
     assert m.loc[("nps", "All"), "value"] == pytest.approx(30.0)
     assert m.loc[("nps", "All"), ["value_low", "value_high"]].tolist() == [20.0, 40.0]
-    # CSAT: 3 of 5 answered 4-5 -> Beta(4, 3); N: 3 of 3, S: 0 of 2
-    assert m.loc[("share:csat", "All"), "value"] == pytest.approx(4 / 7)
-    assert m.loc[("share:csat", "All"), "value_low"] == pytest.approx(stats.beta.ppf(0.03, 4, 3))
-    assert m.loc[("share:csat", "N"), "value"] == pytest.approx(4 / 5)
-    assert m.loc[("share:csat", "S"), "value"] == pytest.approx(1 / 4)
+    # CSAT: 35 of 60 answered 4-5 -> Beta(36, 26); N: 30 of 40; S has no estimate (floor)
+    assert m.loc[("share:csat", "All"), "value"] == pytest.approx(36 / 62)
+    assert m.loc[("share:csat", "All"), "value_low"] == pytest.approx(
+        stats.beta.ppf(0.03, 36, 26))
+    assert m.loc[("share:csat", "N"), "value"] == pytest.approx(31 / 42)
+    assert ("share:csat", "S") not in m.index
     assert m.loc[("importance:speed", "All"), "b"] == pytest.approx(2.0 / (2 * 1.8808))
     assert m.loc[("share_met:delivery/on_time", "region=North"), "value"] == pytest.approx(
         321 / 402)
@@ -73,14 +76,16 @@ def test_metrics_reads_every_table_with_intervals(tmp_path):
 def test_followed_scores_come_from_the_run_yaml_not_column_names(tmp_path):
     """No column is read because of its name: a csat column is followed only when the YAML
     says so, and any renamed score (here a yes/no flag mapped to 0/1) is followed the same way."""
-    resp = pd.DataFrame({"csat": [5, 4, 2], "happy": [1, 0, 1], "zone": list("abb")})
+    resp = pd.DataFrame({"csat": 5, "happy": [1] * 30 + [0] * 10 + [1] * 5 + [0] * 5,
+                         "zone": ["a"] * 40 + ["b"] * 10})
     run = write_run(tmp_path / "r", csat=resp)
     assert trend.metrics(run, segments=["zone"]).empty
     m = trend.metrics(run, segments=["zone"], scores=[{"score": "happy", "kind": "share"}])
     assert sorted(m["metric"].unique()) == ["share:happy"]
     m = m.set_index("segment")
-    assert m.loc["All", "value"] == pytest.approx(3 / 5)  # Beta(2 + 1, 1 + 1)
-    assert m.loc["b", "value"] == pytest.approx(2 / 4)
+    assert m.loc["All", "value"] == pytest.approx(36 / 52)  # Beta(35 + 1, 15 + 1)
+    assert m.loc["a", "value"] == pytest.approx(31 / 42)
+    assert "b" not in m.index  # 10 responses: under the privacy floor
 
 
 def test_followed_scores_are_the_headline_then_trend_scores():
@@ -113,8 +118,10 @@ def test_p_drop_matches_the_analytic_probability(tmp_path):
 
 
 def test_nps_drop_is_near_certain_and_an_unchanged_nps_is_a_coin_flip(tmp_path):
-    before = trend.metrics(write_run(tmp_path / "a", nps={"All": (500, 300, 200), "X": (5, 3, 2)}))
-    after = trend.metrics(write_run(tmp_path / "b", nps={"All": (300, 300, 400), "X": (5, 3, 2)}))
+    # X: 100 responses, above the privacy floor (a group under it is saved without estimates)
+    x = (50, 30, 20)
+    before = trend.metrics(write_run(tmp_path / "a", nps={"All": (500, 300, 200), "X": x}))
+    after = trend.metrics(write_run(tmp_path / "b", nps={"All": (300, 300, 400), "X": x}))
     out = trend.compare(after, before).set_index("segment")
     assert out.loc["All", "p_drop"] > 0.999
     assert 0.4 < out.loc["X", "p_drop"] < 0.6

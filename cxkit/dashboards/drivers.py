@@ -37,7 +37,7 @@ class DriversApp(Page):
 
         w = self._w
         table = self.tables["driver_importance"]
-        params = self.manifest.get("parameters", {}).get("drivers", {}) or {}
+        params = (self.manifest.parameters or {}).get("drivers") or {}
         self.outcome = params.get("outcome", "score")
         self.family = params.get("family", "gaussian")
         self.gap_unit = gap_unit(self.tables.get("journey_gaps"))

@@ -122,7 +122,7 @@ class Page:
         run_dir = Path(run_dir)
         here = run_dir.resolve() if run_dir.exists() else run_dir
         runs = list_runs(here.parent) if run_dir.exists() else []
-        options = [(self._run_label(r), str(r["path"])) for r in runs]
+        options = [(self._run_label(r.manifest), str(r.path)) for r in runs]
         if str(here) not in [v for _, v in options]:
             options.insert(0, (here.name, str(here)))
         self.picker = widgets.Dropdown(options=options, value=str(here), description="Run",
@@ -144,8 +144,9 @@ class Page:
 
     # -- the run ------------------------------------------------------------------------
     @staticmethod
-    def _run_label(run: dict) -> str:
-        return f"{run['name'] or 'run'} · {run['started_at'][:16].replace('T', ' ')} · {run['run_id']}"
+    def _run_label(m) -> str:
+        started = str(m.started_at or "")[:16].replace("T", " ")
+        return f"{m.run_name or 'run'} · {started} · {m.run_id}"
 
     def load(self, run_dir: str | Path) -> None:
         """Show ``run_dir``: header, KPIs, banner, then the body built from its tables."""
@@ -155,12 +156,12 @@ class Page:
         self.tables = self.run.tables
         self.min_n = self._min_n if self._min_n is not None else min_n_of(self.manifest)
         m = self.manifest
-        name = m.get("name") or m.get("parameters", {}).get("run", {}).get("name") or "run"
-        date = str(m.get("finished_at") or m.get("started_at") or "-")[:16].replace("T", " ")
+        name = m.run_name or "run"
+        date = str(m.finished_at or m.started_at or "-")[:16].replace("T", " ")
         self.header.value = (f"<div style='margin:4px 12px'>Run <b>{html.escape(str(name))}"
-                             f"</b> ({html.escape(str(m.get('run_id', self.run_dir.name)))})"
+                             f"</b> ({html.escape(str(m.run_id))})"
                              f" &middot; {html.escape(date)} UTC &middot; status "
-                             f"<b>{html.escape(str(m.get('status', 'unknown')))}</b></div>")
+                             f"<b>{html.escape(str(m.status))}</b></div>")
         self.kpis.value = self._kpi_html()
         warnings = run_warnings(self.run)
         self.banner.value = ("" if not warnings else "<div class='cx-banner'><b>Warning.</b> "
@@ -175,7 +176,7 @@ class Page:
     def segment_columns(self, table: pd.DataFrame) -> list[str]:
         """Segment columns the run's YAML named (journey breakdowns, value segments, driver
         pooling), in that order, as far as ``table`` has them: never a built-in list."""
-        params = self.manifest.get("parameters", {}) or {}
+        params = self.manifest.parameters or {}
         named = [*((params.get("journeys") or {}).get("gap_segments") or []),
                  *((params.get("value") or {}).get("segments") or []),
                  (params.get("value") or {}).get("segment"),

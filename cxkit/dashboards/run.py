@@ -9,20 +9,20 @@ not converge today.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from cxkit.publish import read_parquet
+from cxkit.rundir import (HOW_TO_CREATE, OK_STATUSES, RUN_DIR_ENV, Manifest,  # noqa: F401
+                          ManifestError, Run, list_runs, read_parquet)
 
-#: Environment variable through which ``serve`` tells the notebooks which run to show.
-RUN_DIR_ENV = "CXKIT_RUN_DIR"
-MANIFEST_KEYS = ("run_id", "status", "started_at", "finished_at")
-OK_STATUSES = frozenset({"ok", "success", "succeeded"})
-HOW_TO_CREATE = "`make run` (or `cxkit run params/sample.yaml`) creates it"
+
+def _no_manifest(run_dir: Path) -> Manifest:
+    """A stand-in for a run folder whose manifest is missing or broken (the problem is
+    listed; the header says ``unknown``)."""
+    return Manifest.model_construct(run_id=run_dir.name, status="unknown", started_at=None,
+                                    finished_at=None)
 
 
 @dataclass
@@ -34,9 +34,18 @@ class RunData:
     """
 
     run_dir: Path
-    manifest: dict[str, Any] = field(default_factory=dict)
+    manifest: Manifest = None  # type: ignore[assignment] - set in __post_init__
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.run_dir = Path(self.run_dir)
+        if self.manifest is None:
+            self.manifest = _no_manifest(self.run_dir)
+
+    @property
+    def run(self) -> Run:
+        return Run(self.run_dir)
 
     @property
     def complete(self) -> bool:
@@ -45,70 +54,42 @@ class RunData:
 
 def resolve_run_dir(run_dir: str | Path | None = None) -> Path:
     """The run folder to show: ``run_dir`` if given, else ``$CXKIT_RUN_DIR``, else
-    ``reports/latest`` of the project (anchored on the package, not the working directory).
+    ``reports/latest`` of the project (:meth:`cxkit.rundir.Run.resolve`).
 
     Examples
     --------
     >>> resolve_run_dir("/tmp/reports/2024-01-01T000000Z")
     PosixPath('/tmp/reports/2024-01-01T000000Z')
     """
-    if run_dir:
-        return Path(run_dir)
-    env = os.environ.get(RUN_DIR_ENV)
-    if env:
-        return Path(env)
-    from cxkit.config import REPORTS_DIR
-
-    return REPORTS_DIR / "latest"
-
-
-def _read_manifest(run_dir: Path, problems: list[str]) -> dict[str, Any]:
-    path = run_dir / "manifest.json"
-    if not path.is_file():
-        problems.append(f"{path} is missing; {HOW_TO_CREATE}.")
-        return {}
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        problems.append(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                        f"{exc.msg}); re-run `make run`.")
-        return {}
-    if not isinstance(manifest, dict):
-        problems.append(f"{path} should hold a JSON object, found {type(manifest).__name__};"
-                        f" re-run `make run`.")
-        return {}
-    lacking = [k for k in MANIFEST_KEYS if k not in manifest]
-    if lacking:
-        problems.append(f"{path} lacks keys {lacking}; it was not written by `cxkit run`, "
-                        f"re-run `make run`.")
-    return manifest
+    return Run.resolve(run_dir).path
 
 
 def load_run(run_dir: str | Path, required: dict[str, tuple[str, ...]],
              optional: dict[str, tuple[str, ...]] | None = None) -> RunData:
-    """Read ``manifest.json`` and the named tables of a run folder.
+    """Read the manifest and the named tables of a run folder (through :class:`Run`).
 
-    Table names are paths under the run folder without ``.parquet``: ``"driver_importance"``
-    means ``tables/driver_importance.parquet``, ``"ingest/events"`` the ingested events.
-    Never raises for a missing or broken file: each problem of a *required* table is
-    recorded in ``RunData.problems`` with the file and what to do.
+    Table names are ``"driver_importance"`` (``Run.table``) or ``"ingest/events"``
+    (``Run.ingest``). Never raises for a missing or broken file: each problem of a
+    *required* table is recorded in ``RunData.problems`` with the file and what to do.
     """
-    run_dir = Path(run_dir)
-    data = RunData(run_dir=run_dir)
-    if not run_dir.is_dir():
-        data.problems.append(f"Run folder {run_dir} does not exist; {HOW_TO_CREATE}.")
+    run = Run(run_dir)
+    data = RunData(run_dir=run.path)
+    if not run.path.is_dir():
+        data.problems.append(f"Run folder {run.path} does not exist; {HOW_TO_CREATE}.")
         return data
-    data.manifest = _read_manifest(run_dir, data.problems)
+    try:
+        data.manifest = run.manifest
+    except ManifestError as exc:
+        data.problems.append(str(exc))
     for name, columns in {**(optional or {}), **required}.items():
-        rel = name if "/" in name else f"tables/{name}"
-        path = run_dir / f"{rel}.parquet"
-        key = name.rsplit("/", 1)[-1]
+        kind, _, key = name.rpartition("/")
+        path = run.ingest_path(key) if kind == "ingest" else run.table_path(key)
         if not path.is_file():
             if name in required:
                 data.problems.append(f"{path} is missing; {HOW_TO_CREATE}.")
             continue
         try:
-            table = read_parquet(path)
+            table = run.ingest(key) if kind == "ingest" else run.table(key)
         except Exception as exc:  # noqa: BLE001 - a truncated or foreign file: say which, keep going
             data.problems.append(f"{path} cannot be read ({type(exc).__name__}: {exc}); "
                                  f"re-run `make run`.")
@@ -124,20 +105,22 @@ def load_run(run_dir: str | Path, required: dict[str, tuple[str, ...]],
 
 def run_warnings(run: RunData) -> list[str]:
     """Messages for the red banner: a status other than ok, an overridden convergence gate,
-    and any warning the run recorded (``manifest["warnings"]`` or ``warnings.json``)."""
+    and any warning the run recorded (``manifest.warnings`` or ``warnings.json``)."""
+    from cxkit.publish import read_warnings
+
     manifest = run.manifest
     out: list[str] = []
-    status = manifest.get("status")
-    if status is not None and str(status).lower() not in OK_STATUSES:
+    status = manifest.status
+    if status not in (None, "unknown") and str(status).lower() not in OK_STATUSES:
         out.append(f"Run status is {status!r}, not ok: treat these results with care.")
-    items = list(manifest.get("warnings") or [])
-    if not items and (run.run_dir / "warnings.json").is_file():
+    items = list(manifest.warnings or [])
+    if not items:
         try:
-            items = json.loads((run.run_dir / "warnings.json").read_text(encoding="utf-8"))
+            items = read_warnings(run.run_dir)
         except json.JSONDecodeError:
             items = [{"kind": "warning",
                       "message": f"{run.run_dir / 'warnings.json'} is not valid JSON."}]
-    gate_flagged = bool(manifest.get("gate_overridden") or manifest.get("gate_failed"))
+    gate_flagged = bool(manifest.gate_failed)
     for item in items:
         if isinstance(item, dict):
             gate_flagged |= item.get("kind") == "gate_failed"
@@ -150,36 +133,7 @@ def run_warnings(run: RunData) -> list[str]:
     return out
 
 
-def list_runs(reports_dir: str | Path) -> list[dict[str, Any]]:
-    """The finished runs in ``reports_dir``, newest first: ``path, run_id, name, status,
-    started_at, finished_at``. Temporary (``.<id>.tmp``) and failed (``<id>.failed``)
-    folders and the ``latest`` link are left out."""
-    reports_dir = Path(reports_dir)
-    runs = []
-    if not reports_dir.is_dir():
-        return runs
-    for path in reports_dir.iterdir():
-        if (path.name.startswith(".") or path.name.endswith(".failed")
-                or path.is_symlink() or not path.is_dir()):
-            continue
-        manifest = _read_manifest(path, [])
-        if not manifest or str(manifest.get("status", "")).lower() not in OK_STATUSES:
-            continue
-        runs.append({"path": path.resolve(), "run_id": manifest.get("run_id", path.name),
-                     "name": manifest.get("name") or manifest.get("parameters", {})
-                     .get("run", {}).get("name", ""),
-                     "status": manifest.get("status"),
-                     "started_at": str(manifest.get("started_at") or ""),
-                     "finished_at": str(manifest.get("finished_at") or "")})
-    return sorted(runs, key=lambda r: (r["started_at"], r["run_id"]), reverse=True)
-
-
 def previous_run(run_dir: str | Path) -> Path | None:
     """The finished run started just before ``run_dir`` in the same reports folder."""
-    here = Path(run_dir).resolve()
-    runs = list_runs(here.parent)
-    paths = [r["path"] for r in runs]
-    if here not in paths:
-        return None
-    i = paths.index(here)
-    return paths[i + 1] if i + 1 < len(paths) else None
+    prev = Run(run_dir).previous()
+    return prev.path if prev is not None else None

@@ -113,8 +113,9 @@ def plot_quadrants(q: pd.DataFrame, *, ax=None, score: str | None = None,
         m = (q["quadrant"] == name).to_numpy()
         ax.scatter(xj[m], q.loc[m, revenue], s=kwargs.pop("s", 12), alpha=0.6,
                    color=_QUADRANT_COLORS[name], label=f"{name} ({int(m.sum())})", **kwargs)
-    s_thr = float(q["score_threshold"].iloc[0]) if len(q) else np.nan
-    r_thr = float(q["revenue_threshold"].iloc[0]) if len(q) else np.nan
+    # assign_quadrants' columns, or the saved quadrants table's attrs (value.quadrant_table)
+    s_thr, r_thr = (float(q[c].iloc[0]) if c in q and len(q) else float(q.attrs.get(c, np.nan))
+                    for c in ("score_threshold", "revenue_threshold"))
     ax.axvline(s_thr - 0.5 if float(s_thr).is_integer() else s_thr, color="grey", ls="--",
                lw=1)
     ax.axhline(r_thr, color="grey", ls="--", lw=1)

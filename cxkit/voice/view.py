@@ -9,13 +9,13 @@ the keyword sets, at least ``min_overlap``); unmatched topics are new, and say s
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from cxkit.publish import read_table
+from cxkit.rundir import Run
 
 TABLES = ("topics", "topic_prevalence", "topic_examples")
 
@@ -56,23 +56,12 @@ def match_topics(topics: pd.DataFrame, previous: pd.DataFrame, *,
 
 
 def previous_run(run_dir: str | Path) -> Path | None:
-    """The latest other run next to ``run_dir`` that finished earlier and has a topic table."""
-    run_dir = Path(run_dir).resolve()
-
-    def finished(d: Path) -> str:
-        m = d / "manifest.json"
-        try:
-            return str(json.loads(m.read_text()).get("finished_at") or "")
-        except (OSError, ValueError):
-            return ""
-
-    me = finished(run_dir)
-    cands = [d for d in run_dir.parent.iterdir()
-             if d.is_dir() and not d.is_symlink() and d.resolve() != run_dir
-             and not d.name.startswith(".") and not d.name.endswith(".failed")
-             and (d / "tables" / "topics.parquet").is_file()]
-    cands = [d for d in cands if finished(d) and (not me or finished(d) < me)]
-    return max(cands, key=finished) if cands else None
+    """The latest finished run before ``run_dir`` (same reports folder) with a topic table
+    (:meth:`cxkit.rundir.Run.previous`)."""
+    prev = Run(run_dir).previous()
+    while prev is not None and not prev.has_table("topics"):
+        prev = prev.previous()
+    return prev.path if prev is not None else None
 
 
 def topic_trend(run_dir: str | Path, previous_dir: str | Path | None) -> pd.DataFrame:

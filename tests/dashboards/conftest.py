@@ -10,7 +10,9 @@ docs/ARCHITECTURE.md), so tests can assert exact answers.
 * voice: 88 commenting respondents (i < 45 North, i < 80 South, else Tiny: 8, under the
   floor); topic 1 "late delivery" (i % 2 == 0; in the previous run i % 4 == 0), topic 2
   "price" (i % 3 == 0), topic 3 "app crash" (i % 10 == 0: 9 mentions, under the floor, so
-  no example comments). Shares are stored with no floor (min_n=1): the page applies it.
+  no example comments). Shares are computed with no floor (min_n=1); tables are written with
+  ``Run.save_table``, which applies the floor of 30 as the notebooks' saves do, and the
+  pages apply it again to what they show.
 * initiatives: "faster delivery" (cost 10,000, revenue draws N(15,000, 3,000)), "app
   redesign" (cost 20,000, draws N(12,000, 4,000)) and the planned combination of both.
 """
@@ -23,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
+from cxkit.rundir import Run
 
 RUN_ID = "2024-05-01T060000Z"
 PREVIOUS_ID = "2024-04-01T060000Z"
@@ -142,8 +146,10 @@ def quadrants() -> pd.DataFrame:
     revenue = np.array([50.0 + (i * 37) % 200 for i in range(N_CUSTOMERS)])
     quad = np.where(score >= 7, np.where(revenue >= 140, "Model", "Growth"),
                     np.where(revenue >= 140, "At-risk", "Dangling"))
-    return c.assign(score=score, revenue_pre=revenue, quadrant=quad, active=True,
-                    score_threshold=7.0, revenue_threshold=140.0)
+    # as value.quadrant_table saves it: the thresholds travel in the table's attrs
+    out = c.assign(score=score, revenue_pre=revenue, quadrant=quad, active=True)
+    out.attrs.update(score_threshold=7.0, revenue_threshold=140.0)
+    return out
 
 
 def revenue_at_risk() -> pd.DataFrame:
@@ -225,9 +231,15 @@ def make_run_dir(root: Path, run_id: str = RUN_ID, *, skip: tuple[str, ...] = ()
               "tables/quadrants": quadrants(), "tables/revenue_at_risk": revenue_at_risk(),
               "tables/at_risk": at_risk(), "ingest/events": events(),
               "ingest/customers": customers(), **voice_tables(previous=run_id == PREVIOUS_ID)}
+    run = Run(run_dir)
     for name, table in tables.items():
-        if name.rsplit("/", 1)[-1] not in skip:
-            table.to_parquet(run_dir / f"{name}.parquet", index=False)
+        kind, key = name.rsplit("/", 1)
+        if key in skip:
+            continue
+        if kind == "tables":  # as the notebooks save them: the privacy floor applied
+            run.save_table(key, table)
+        else:
+            table.to_parquet(run.ingest_path(key), index=False)
     if "manifest" not in skip:
         (run_dir / "manifest.json").write_text(
             json.dumps(manifest(run_id, **(manifest_overrides or {}))), encoding="utf-8")

@@ -24,6 +24,10 @@ def test_revenue_at_risk_hides_small_groups(run_dir):
     html = app.rar_html.value
     assert "9,000" in html and "6,300" in html and "12,600" in html  # North with interval
     assert "1,500" not in html and "too few responses" in html      # Tiny (6 customers)
+    # the saved table already carries the floor (Run.save_table): count kept, no estimate
+    saved = app.tables["revenue_at_risk"].set_index("segment_value")
+    assert saved.loc["Tiny", "customers"] == 6 and saved.loc["Tiny", "note"] == "too few responses"
+    assert saved.loc["Tiny", ["revenue_at_risk_mean", "revenue_at_risk_low"]].isna().all()
     app.rar_var.value = "plan"
     assert "9,500" in app.rar_html.value
 

@@ -11,7 +11,7 @@ def test_load_named_tables_and_ingest_tables(run_dir):
                    {"nope": ()})
     assert run.problems == []
     assert set(run.tables) == {"quadrants", "events"}
-    assert run.manifest["run_id"] == RUN_ID
+    assert run.manifest.run_id == RUN_ID and run.manifest.ok
 
 
 def test_missing_table_and_columns_and_bad_manifest_are_named(run_factory):
@@ -26,8 +26,8 @@ def test_missing_table_and_columns_and_bad_manifest_are_named(run_factory):
 
 def test_runs_newest_first_and_previous(run_dir, tmp_path):
     runs = list_runs(run_dir.parent)
-    assert [r["run_id"] for r in runs] == [RUN_ID, PREVIOUS_ID]   # latest link left out
-    assert runs[0]["name"] == "cx-test"
+    assert [r.run_id for r in runs] == [RUN_ID, PREVIOUS_ID]   # latest link left out
+    assert runs[0].manifest.run_name == "cx-test"
     assert previous_run(run_dir).name == PREVIOUS_ID
     assert previous_run(run_dir.parent / PREVIOUS_ID) is None
     assert resolve_run_dir(None).name == "latest" or resolve_run_dir(None).exists()

@@ -13,7 +13,9 @@ from cxkit.voice.view import match_topics, previous_run, voice_view
 def _run(root, name, finished, topics, shares):
     d = root / name
     d.mkdir()
-    (d / "manifest.json").write_text(json.dumps({"finished_at": finished}))
+    (d / "manifest.json").write_text(json.dumps({  # as the runner writes it
+        "run_id": name, "status": "failed" if name.endswith(".failed") else "succeeded",
+        "started_at": finished, "finished_at": finished}))
     save_table(pd.DataFrame(topics), d, "topics")
     save_table(pd.DataFrame({
         "topic": list(shares), "label": "x", "segment_var": "all", "segment_value": "all",
