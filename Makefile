@@ -16,11 +16,12 @@ run: $(STAMP)
 
 # One pytest invocation: unit tests + the real notebooks, prepared by the runner with
 # params/smoke.yaml injected (tiny MCMC), executed by nbval. tests/fixtures notebooks are
-# excluded by tests/conftest.py (collect_ignore).
+# excluded by tests/conftest.py (collect_ignore). Two pytest-xdist workers: many tests wait on
+# kernels, browsers or a JVM; the notebooks stay together, in order, on one worker.
 test: $(STAMP)
 	rm -rf build/nbval
 	$(BIN)/python -c "from cxkit.runner import prepare; prepare('params/smoke.yaml', 'build/nbval')"
-	$(BIN)/python -m pytest tests build/nbval --nbval-lax --nbval-current-env -q --durations=15
+	$(BIN)/python -m pytest tests build/nbval --nbval-lax --nbval-current-env -n 2 --dist loadgroup -q --durations=15
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=.

@@ -16,6 +16,14 @@ import pytest
 # Set before anything imports pyplot; the env var also reaches papermill / nbval kernels.
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+# Under pytest-xdist (make test runs two workers) each worker compiles into its own PyTensor
+# cache, so neither waits on the other's compile lock. Set before anything imports pytensor.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _WORKER and "base_compiledir" not in os.environ.get("PYTENSOR_FLAGS", ""):
+    os.environ["PYTENSOR_FLAGS"] = ",".join(filter(None, [
+        os.environ.get("PYTENSOR_FLAGS"),
+        f"base_compiledir={os.path.join(os.path.expanduser('~'), '.pytensor', _WORKER)}"]))
+
 # Fixture notebooks are inputs of the runner tests, not notebooks for nbval to execute.
 collect_ignore = ["fixtures"]
 
@@ -30,6 +38,14 @@ def required_markers(item: pytest.Item, environ=os.environ) -> list[str]:
     return [m for m, flag in REQUIRE_FLAGS.items()
             if item.get_closest_marker(m) is not None
             and environ.get(flag, "").strip().lower() in {"1", "true", "yes"}]
+
+
+def pytest_collection_modifyitems(items):
+    """The real notebooks (build/nbval) share one run folder and read each other's outputs:
+    one xdist group keeps them on one worker, in order (``--dist loadgroup``)."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.xdist_group("notebooks"))
 
 
 @pytest.hookimpl(hookwrapper=True)
