@@ -60,7 +60,7 @@ def one_seed(seed: int, n_customers: int, draws: int, family: str) -> pd.DataFra
                               seed=seed, gate="off")
     fit_s = time.perf_counter() - t0
     rows = []
-    for driver_kind, driver in (("fitted", drv), ("true", TrueOrdinal(sim.truth))):
+    for driver_kind, driver in (("fitted", drv), ("true", TrueOrdinal(sim.truth, n_draws=2 * draws))):
         out, d = evaluate_initiatives(defs, driver, val, sim.analysis, table,
                                       max_samples=2 * draws, seed=seed)
         out = out.set_index("initiative")

@@ -80,9 +80,10 @@ def simulated_inputs(seed=42, n_customers=2000):
 
 
 class TrueOrdinal:
-    """The simulator's NPS model as an ordinal driver result (two identical draws)."""
+    """The simulator's NPS model as an ordinal driver result (``n_draws`` identical draws:
+    evaluate_initiatives prices as many draws as the driver result holds)."""
 
-    def __init__(self, truth):
+    def __init__(self, truth, n_draws=4):
         drivers = truth["drivers"]
         labels = sorted(truth["nps"]["alpha"])
         alpha = np.array([truth["nps"]["alpha"][s] for s in labels])
@@ -91,9 +92,9 @@ class TrueOrdinal:
         cut = np.asarray(truth["nps"]["cutpoints"])
         import arviz as az
 
-        self.idata = az.from_dict(posterior={"alpha": np.tile(alpha, (2, 1, 1)),
-                                             "beta": np.tile(beta, (2, 1, 1, 1)),
-                                             "cutpoints": np.tile(cut, (2, 1, 1))})
+        self.idata = az.from_dict(posterior={"alpha": np.tile(alpha, (2, n_draws // 2, 1)),
+                                             "beta": np.tile(beta, (2, n_draws // 2, 1, 1)),
+                                             "cutpoints": np.tile(cut, (2, n_draws // 2, 1))})
         self.config = types.SimpleNamespace(family="ordinal", drivers=drivers,
                                             segments=["region", "channel"],
                                             segment_labels=labels, categories=list(range(11)))
@@ -120,6 +121,6 @@ def true_value_result(truth, table):
                             "b": [truth["retention"]["r_nps"]] * len(cells),
                             "c": [truth["spend"]["s0"][p] for p in plan],
                             "d": [truth["spend"]["s_nps"]] * len(cells),
-                            "sigma": truth["spend"]["sigma"]}, segments=cells, n_draws=2)
+                            "sigma": truth["spend"]["sigma"]}, segments=cells, n_draws=4)
     vr.config.update(segment_columns=cols, horizon_days=truth["horizon_days"])
     return vr

@@ -49,7 +49,7 @@ def test_priced_effect_under_the_true_parameters_is_the_true_effect(oracle):
     evaluate_initiatives returns the true effect of every shipped initiative (from
     tests/value/_sim.py, which integrates the truncated noise on a grid: 1% tolerance)."""
     sim, table, defs, drv, vr = oracle
-    out, _ = evaluate_initiatives(defs, drv, vr, sim.analysis, table, max_samples=2)
+    out, _ = evaluate_initiatives(defs, drv, vr, sim.analysis, table, max_samples=4)
     out = out.set_index("initiative")
     for d in defs:
         true_rev, true_kept = true_revenue_change(sim, table, d)
@@ -68,7 +68,7 @@ def test_the_unconditional_shift_understates_the_effect(oracle):
                                   expected_outcome=drv.expected_outcome)
     chosen = [d for d in defs if d["name"] == "delivery rating +1"]
     true_rev, _ = true_revenue_change(sim, table, chosen[0])
-    shifted = evaluate_initiatives(chosen, plain, vr, sim.analysis, table, max_samples=2)[0]
+    shifted = evaluate_initiatives(chosen, plain, vr, sim.analysis, table, max_samples=4)[0]
     assert shifted["revenue_change_mean"].iloc[0] < 0.95 * true_rev
 
 
