@@ -40,7 +40,8 @@ def _seeds(text: str) -> list[int]:
     return out
 
 
-def one_seed(seed: int, n_customers: int, draws: int, family: str) -> pd.DataFrame:
+def one_seed(seed: int, n_customers: int, draws: int, family: str,
+             value_only: bool = False) -> pd.DataFrame:
     from cxkit.drivers import fit_drivers
     from cxkit.value.impact import evaluate_initiatives
     from cxkit.value.initiatives import load_initiatives
@@ -53,14 +54,18 @@ def one_seed(seed: int, n_customers: int, draws: int, family: str) -> pd.DataFra
     kw = {"categories": list(range(11))} if family == "ordinal" else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        drv = fit_drivers(sim.analysis, outcome="nps", drivers=list(sim.truth["drivers"]),
-                          segments=["region", "channel"], family=family, draws=draws,
-                          tune=draws, chains=2, seed=seed, gate="off", **kw)
+        drv = None if value_only else fit_drivers(
+            sim.analysis, outcome="nps", drivers=list(sim.truth["drivers"]),
+            segments=["region", "channel"], family=family, draws=draws, tune=draws, chains=2,
+            seed=seed, gate="off", **kw)
         val = fit_value_model(table, segment="plan", draws=draws, tune=draws, chains=2,
                               seed=seed, gate="off")
     fit_s = time.perf_counter() - t0
     rows = []
-    for driver_kind, driver in (("fitted", drv), ("true", TrueOrdinal(sim.truth, n_draws=2 * draws))):
+    drivers = [("true", TrueOrdinal(sim.truth, n_draws=2 * draws))]
+    if drv is not None:
+        drivers.insert(0, ("fitted", drv))
+    for driver_kind, driver in drivers:
         out, d = evaluate_initiatives(defs, driver, val, sim.analysis, table,
                                       max_samples=2 * draws, seed=seed)
         out = out.set_index("initiative")
@@ -110,17 +115,18 @@ def main(argv=None) -> pd.DataFrame:
     ap.add_argument("--customers", type=int, default=600)
     ap.add_argument("--draws", type=int, default=400, help="draws = tune, per chain (2 chains)")
     ap.add_argument("--family", default="ordinal", choices=["ordinal", "gaussian"])
+    ap.add_argument("--value-only", action="store_true",
+                    help="skip the driver fit: price with the true driver model only")
     ap.add_argument("--out", default=None, help="CSV of every check, appended seed by seed")
     args = ap.parse_args(argv)
     frames = []
     for seed in _seeds(args.seeds):
         t0 = time.perf_counter()
-        part = one_seed(seed, args.customers, args.draws, args.family)
+        part = one_seed(seed, args.customers, args.draws, args.family, args.value_only)
         frames.append(part)
-        fitted = part[part["driver_model"] == "fitted"]
-        print(f"seed {seed}: {int(fitted['inside'].sum())}/6 inside (fitted driver model), "
-              f"{int(part['inside'].sum()) - int(fitted['inside'].sum())}/6 (true driver "
-              f"model); {time.perf_counter() - t0:.0f} s", flush=True)
+        counts = ", ".join(f"{int(p['inside'].sum())}/{len(p)} inside ({k} driver model)"
+                           for k, p in part.groupby("driver_model", sort=False))
+        print(f"seed {seed}: {counts}; {time.perf_counter() - t0:.0f} s", flush=True)
         if args.out:
             pd.concat(frames).to_csv(args.out, index=False)
     res = pd.concat(frames, ignore_index=True)

@@ -92,7 +92,7 @@ def equal_tailed(draws, prob: float = MONEY_PROB, axis: int = 0):
     x = np.clip(x, -big, big)
     with np.errstate(over="ignore"):
         low, high = np.quantile(x, [(1 - prob) / 2, (1 + prob) / 2], axis=axis)
-    low, high = (np.where(np.abs(v) >= big, np.sign(v) * np.inf, v) for v in (low, high))
+    low, high = (np.where(np.abs(v) >= big, np.copysign(np.inf, v), v) for v in (low, high))
     if np.ndim(low) == 0:
         return float(low), float(high)
     return low, high
