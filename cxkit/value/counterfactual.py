@@ -16,8 +16,8 @@ driver model says how (abduction, action, prediction):
 Adding the ordinal model's *unconditional* change ``E[score | eta1] - E[score | eta0]`` to
 the observed score instead would count the ceiling twice (once inside the expectation,
 where customers already at 10 cannot rise, and again when the shifted score is clipped at 10):
-on `cxkit simulate` data, with the true parameters, that understated the six shipped
-initiatives' revenue effects by 4-14% (``benchmarks/value_calibration.py``).
+on `cxkit simulate` data, with the true parameters, that understated the shipped driver
+initiatives' revenue effects by 4-14% (``benchmarks/README.md``, value calibration).
 
 :func:`ordinal_latent` gives the latent predictor and cutpoints of an ordinal driver result
 per posterior draw; :func:`category_probabilities` the counterfactual distribution (NumPy, for

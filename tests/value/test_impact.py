@@ -234,9 +234,9 @@ def test_true_effect_of_initiatives_lies_in_the_90_interval(tmp_path):
     tests/value/test_counterfactual.py; here the value model's posterior must cover the truth.
     The six initiatives share one retention slope, so a seed's six checks rise and fall
     together: each initiative must be covered on at least 2 of the 3 seeds (probability
-    0.97 when the intervals are calibrated; 0.5 at the 50% coverage a 14% bias gave before
-    the counterfactual fix). Full pipeline with a fitted ordinal driver model over 20 seeds:
-    benchmarks/value_calibration.py (figures in benchmarks/README.md).
+    0.97 when a seed covers with probability 0.9, 0.5 when with 0.5, as a bias of one
+    interval half-width would give). Full pipeline with a fitted ordinal driver model over
+    many seeds: benchmarks/value_calibration.py (figures in benchmarks/README.md).
     """
     from cxkit.value.initiatives import load_initiatives
     from cxkit.value.model import fit_value_model
