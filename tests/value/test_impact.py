@@ -225,7 +225,7 @@ def test_bad_targets_are_named(setup, stand_in_driver, value_result_factory):
 
 @pytest.mark.slow
 def test_true_effect_of_initiatives_lies_in_the_90_interval(tmp_path):
-    """Issue #10 point 5 on `cxkit simulate` data, with real value-model fits on seeds 1-3.
+    """Issue #10 point 5 on `cxkit simulate` data, with real value-model fits on seeds 1 and 2.
 
     The truth is computed from the generative parameters in truth.json
     (tests/value/_sim.py: ordinal NPS with each customer's noise conditioned on the observed
@@ -233,10 +233,11 @@ def test_true_effect_of_initiatives_lies_in_the_90_interval(tmp_path):
     simulator's NPS rule (tests/value/_sim.TrueOrdinal): that the pricing itself is exact is
     tests/value/test_counterfactual.py; here the value model's posterior must cover the truth.
     The six initiatives share one retention slope, so a seed's six checks rise and fall
-    together: each initiative must be covered on at least 2 of the 3 seeds (probability
-    0.97 when a seed covers with probability 0.9, 0.5 when with 0.5, as a bias of one
-    interval half-width would give). Full pipeline with a fitted ordinal driver model over
-    many seeds: benchmarks/value_calibration.py (figures in benchmarks/README.md).
+    together. Two seeds (each fit is ~40 s, most of it compiling): every initiative must be
+    inside its 90% interval on at least one of them (probability 0.99 when a seed covers with
+    probability 0.9), and no check may miss by more than 3 posterior sd (a gross bias). The
+    coverage over many seeds, fitted driver model included: benchmarks/value_calibration.py
+    (figures in benchmarks/README.md).
     """
     from cxkit.value.initiatives import load_initiatives
     from cxkit.value.model import fit_value_model
@@ -244,7 +245,7 @@ def test_true_effect_of_initiatives_lies_in_the_90_interval(tmp_path):
 
     defs = load_initiatives(["params/initiatives/sample.yaml"])
     covered = {d["name"]: 0 for d in defs}
-    for seed in (1, 2, 3):
+    for seed in (1, 2):
         sim, table = simulated_inputs(seed=seed, n_customers=1000)
         val = fit_value_model(table, segment="plan", draws=1000, tune=1000, chains=2, seed=seed,
                               gate="raise")
@@ -255,9 +256,10 @@ def test_true_effect_of_initiatives_lies_in_the_90_interval(tmp_path):
         for name, true in [("mu_b", truth["retention"]["r_nps"]),
                            ("mu_d", truth["spend"]["s_nps"]), ("sigma", truth["spend"]["sigma"])]:
             assert abs(pop.loc[name, "mean"] - true) < 3 * pop.loc[name, "sd"], (seed, name)
-        out, _ = evaluate_initiatives(defs, TrueOrdinal(truth, n_draws=1000), val,
-                                      sim.analysis, table, max_samples=1000, seed=seed)
+        out, draws = evaluate_initiatives(defs, TrueOrdinal(truth, n_draws=1000), val,
+                                          sim.analysis, table, max_samples=1000, seed=seed)
         out = out.set_index("initiative")
+        sd = draws.groupby("initiative")["revenue_change"].std()
         for d in defs:
             true_rev, true_kept = true_revenue_change(sim, table, d)
             r = out.loc[d["name"]]
@@ -265,8 +267,10 @@ def test_true_effect_of_initiatives_lies_in_the_90_interval(tmp_path):
                                        < r["revenue_change_high"]
                                        and r["customers_kept_low"] < true_kept
                                        < r["customers_kept_high"])
+            z = (true_rev - r["revenue_change_mean"]) / sd[d["name"]]
+            assert abs(z) < 3, (seed, d["name"], true_rev, z)
             assert r["revenue_change_low"] > 0  # and the data can tell it is a gain
-    assert min(covered.values()) >= 2, covered
+    assert min(covered.values()) >= 1, covered
     back = type(val).load(val.save(tmp_path / "value"))
     cells = ["basic|North|web", "premium|South|app"]
     np.testing.assert_allclose(back.expected_value([5.0, 9.0], cells),
