@@ -2,8 +2,9 @@
 
 Every published table names an interval ``<stat>_low``, ``<stat>_high`` and states the
 probability once (in the module docs or the table's ``attrs["interval"]``). Model effects use
-a 94% highest-density interval (:data:`HDI_PROB`, ArviZ's default); shares from counts use a
-Beta posterior, either its exact HDI (:func:`beta_hdi`, one-sided at 0 or n successes) or
+a 94% highest-density interval (:data:`HDI_PROB`, ArviZ's default); money (sums of revenue,
+ROI, payback) a 90% equal-tailed interval of the draws (:func:`equal_tailed`, :data:`MONEY_PROB`);
+shares from counts use a Beta posterior, either its exact HDI (:func:`beta_hdi`, one-sided at 0 or n successes) or
 its equal-tailed interval (:func:`beta_equal_tailed`).
 
 The imports of ArviZ and SciPy sit inside the functions: both are slow to import and
@@ -15,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 HDI_PROB = 0.94
+MONEY_PROB = 0.90
 
 
 def hdi(draws, prob: float = HDI_PROB) -> np.ndarray:
@@ -53,6 +55,47 @@ def hdi_1d(draws, prob: float = HDI_PROB) -> tuple[float, float]:
     """
     low, high = hdi(np.ravel(np.asarray(draws, dtype=float)), prob)
     return float(low), float(high)
+
+
+def equal_tailed(draws, prob: float = MONEY_PROB, axis: int = 0):
+    """Equal-tailed interval of draws: their ``(1 - prob)/2`` and ``(1 + prob)/2`` quantiles.
+
+    Linear interpolation between order statistics (NumPy's and pandas' default). ``inf``
+    draws are allowed (e.g. a payback period that never comes).
+
+    Parameters
+    ----------
+    draws : array-like
+        Samples along ``axis``.
+    prob : float
+        Probability mass inside the interval.
+    axis : int
+        Axis of the samples.
+
+    Returns
+    -------
+    (low, high)
+        Floats for 1-d draws, else arrays of the remaining shape.
+
+    Examples
+    --------
+    >>> equal_tailed(np.arange(101.0))
+    (5.0, 95.0)
+    >>> low, high = equal_tailed(np.arange(202.0).reshape(101, 2), prob=0.5)
+    >>> low.tolist(), high.tolist()
+    ([50.0, 51.0], [150.0, 151.0])
+    """
+    x = np.asarray(draws, dtype=float)
+    big = np.finfo(float).max
+    # interpolating between two infinite draws would give inf - inf = NaN: stand in the
+    # largest floats for them and read anything that large back as infinite
+    x = np.clip(x, -big, big)
+    with np.errstate(over="ignore"):
+        low, high = np.quantile(x, [(1 - prob) / 2, (1 + prob) / 2], axis=axis)
+    low, high = (np.where(np.abs(v) >= big, np.copysign(np.inf, v), v) for v in (low, high))
+    if np.ndim(low) == 0:
+        return float(low), float(high)
+    return low, high
 
 
 def beta_hdi(a, b, prob: float = HDI_PROB, grid: int = 601) -> tuple[np.ndarray, np.ndarray]:

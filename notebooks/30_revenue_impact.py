@@ -123,7 +123,9 @@ value.plot_retention_curve(value_result, segments=value_result.segments[:6]);
 # ## Initiatives: cost, revenue, net value, ROI and payback
 # Per initiative over its horizon: customers kept and revenue change (driver-model draws
 # paired with value-model draws), net value after cost, ROI, P(ROI > 0), payback in months;
-# 90% intervals; ranked by expected net value.
+# 90% intervals; ranked by expected net value. Each customer's new score starts from the
+# score they gave: an ordinal driver model gives the distribution of their new category
+# (nobody already at the top can rise); a gaussian one shifts the score, clipped to its range.
 
 # %%
 definitions = value.load_initiatives(initiatives) if initiatives else []

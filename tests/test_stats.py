@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from cxkit.stats import HDI_PROB, beta_equal_tailed, beta_hdi, hdi, hdi_1d
+from cxkit.stats import (HDI_PROB, MONEY_PROB, beta_equal_tailed, beta_hdi, equal_tailed, hdi,
+                         hdi_1d)
 
 
 def test_hdi_matches_arviz_over_chain_and_draw_axes():
@@ -39,3 +40,13 @@ def test_beta_equal_tailed_quantiles():
     low, high = beta_equal_tailed(np.array([2.0, 30.0]), np.array([8.0, 70.0]), prob=0.9)
     np.testing.assert_allclose(low, sps.beta.ppf(0.05, [2, 30], [8, 70]))
     np.testing.assert_allclose(high, sps.beta.ppf(0.95, [2, 30], [8, 70]))
+
+
+def test_equal_tailed_is_the_5th_and_95th_percentile_and_allows_inf():
+    x = np.random.default_rng(3).normal(size=(1000, 3))
+    low, high = equal_tailed(x)
+    np.testing.assert_allclose(low, np.percentile(x, 5, axis=0))
+    np.testing.assert_allclose(high, np.percentile(x, 95, axis=0))
+    assert MONEY_PROB == 0.9
+    assert equal_tailed([1.0, 2.0, np.inf, np.inf], prob=0.5) == (1.75, np.inf)
+    assert equal_tailed(np.arange(11.0), prob=0.8) == pytest.approx((1.0, 9.0))

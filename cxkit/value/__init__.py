@@ -5,7 +5,8 @@
   logit + log-spend, pooled by one segment column and adjusted for the others;
   :func:`detect_separation` (``separation.py``): all-or-nothing retention in words.
 - :func:`load_initiatives` (``initiatives.py``), :func:`evaluate_initiatives`
-  (``impact.py``): cost, customers kept, revenue, net value, ROI, payback with 90% intervals;
+  (``impact.py``): cost, customers kept, revenue, net value, ROI, payback with 90% intervals,
+  each customer's new score given the one they gave (``counterfactual.py``);
   :func:`specification_sensitivity` (``sensitivity.py``).
 - :func:`simulate_scenarios` (``scenarios.py``): "improve driver X by d" -> revenue change.
 - :func:`assign_quadrants`, :func:`quadrant_summary` (``quadrants.py``);

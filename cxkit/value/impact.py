@@ -4,9 +4,11 @@ For each initiative (definitions from :func:`cxkit.value.initiatives.resolve`) a
 posterior draw ``k``:
 
 1. targeted customers' latest responses get the initiative's driver changes (clipped to the
-   observed range, flagged); ``delta_score = E[score | changed] - E[score | as is]`` under
-   driver draw ``k``; a score band change sets the score instead;
-2. the value change is ``E[value | score + delta_score] - E[value | score]`` under value draw
+   observed range, flagged); under driver draw ``k`` each customer's new score is the
+   counterfactual given the score they gave (:mod:`cxkit.value.counterfactual`): for a
+   gaussian driver model ``score + E[score | changed] - E[score | as is]``, for an ordinal
+   one a distribution over the categories; a score band change sets the score instead;
+2. the value change is ``E[value | new score] - E[value | score]`` under value draw
    ``pair[k]``: each driver draw is paired with a random value draw, which samples the product
    of the two (independent) posteriors, so both uncertainties reach the interval. Nothing is
    plugged in at a posterior mean;
@@ -28,10 +30,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cxkit.stats import MONEY_PROB, equal_tailed
+from cxkit.value.counterfactual import category_index, ordinal_latent, value_sums
 from cxkit.value.initiatives import InitiativeError
 from cxkit.value.scenarios import latest_responses
 
-INTERVAL = 0.90
+INTERVAL = MONEY_PROB
 INITIATIVE_COLUMNS = [
     "initiative", "kind", "currency", "horizon_days", "n_targeted", "cost_one_off",
     "cost_per_customer", "cost_per_period", "periods", "cost",
@@ -43,14 +47,6 @@ INITIATIVE_COLUMNS = [
     "rank", "flags"]
 DRAW_COLUMNS = ["initiative", "draw", "revenue_change", "customers_kept", "delta_satisfaction"]
 DAYS_PER_MONTH = 365.25 / 12
-
-
-def interval(x: np.ndarray, prob: float = INTERVAL) -> tuple[float, float]:
-    """Equal-tailed interval of draws along axis 0 (``inf`` allowed, e.g. payback)."""
-    with np.errstate(invalid="ignore"):  # inf - inf inside quantile when draws hold inf
-        lo, hi = np.quantile(np.asarray(x, dtype=float), [(1 - prob) / 2, (1 + prob) / 2],
-                             axis=0)
-    return float(lo), float(hi)
 
 
 class _Columns:
@@ -120,7 +116,8 @@ def apply_changes(latest, changes, mask: np.ndarray, ranges: dict,
 
 
 def _driver_delta(driver_result, base, values, changed_rows, drivers, n_draws):
-    """delta_score (n_draws, n_unique) on distinct input rows + each changed row's position.
+    """delta_score (n_draws, n_unique) on distinct input rows, each changed row's position, and
+    for an ordinal driver model ``(eta0, eta1, cutpoints, category values)`` (else ``None``).
 
     Rows are distinct by (segment columns, every driver before, changed drivers after). For
     a gaussian driver model the expected score is linear in the drivers, so the change
@@ -145,55 +142,24 @@ def _driver_delta(driver_result, base, values, changed_rows, drivers, n_draws):
     first = np.unique(codes, return_index=True)[1]
     rows = changed_rows[first]
     b = base.iloc[rows]
+    b1 = b.assign(**{drv: values[drv][rows] for drv in drivers})
+    if getattr(cfg, "family", None) == "ordinal":
+        # keep the latent predictor: each customer's new score is conditioned on the one
+        # they gave (cxkit.value.counterfactual), not the unconditional shift
+        eta0, cut, vals = ordinal_latent(driver_result, b, max_samples=n_draws)
+        eta1 = ordinal_latent(driver_result, b1, max_samples=n_draws)[0]
+        from scipy.special import expit
+
+        steps = np.diff(vals)
+
+        def expected(eta):
+            return vals[0] + sum(steps[j] * expit(eta - cut[:, j, None])
+                                 for j in range(cut.shape[1]))
+
+        return expected(eta1) - expected(eta0), codes, (eta0, eta1, cut, vals)
     e0 = np.asarray(driver_result.expected_outcome(b, max_samples=n_draws))
-    e1 = np.asarray(driver_result.expected_outcome(
-        b.assign(**{drv: values[drv][rows] for drv in drivers}), max_samples=n_draws))
-    return e1 - e0, codes
-
-
-_KERNEL = {}
-
-
-def _kernel():
-    """Fused per-draw sums over customer groups (numba, parallel over draws), compiled once."""
-    if "f" not in _KERNEL:
-        import numba
-
-        @numba.njit(parallel=True, cache=True, fastmath=True)
-        def sums(a, b, c, d, sig, pair, cs_cell, cs_score, cs, band, row, w, dd, ref, lo, hi):
-            n, m = pair.shape[0], cs_cell.shape[0]
-            rev, kept, dsat, beyond = (np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n))
-            for k in numba.prange(n):
-                j = pair[k]
-                half = 0.5 * sig[j] * sig[j]
-                p0 = np.empty(m)
-                v0 = np.empty(m)
-                for i in range(m):  # the as-is value of each (cell, score) once per draw
-                    q, x0 = cs_cell[i], cs_score[i] - ref
-                    p0[i] = 1.0 / (1.0 + np.exp(-(a[j, q] + b[j, q] * x0)))
-                    v0[i] = p0[i] * np.exp(c[j, q] + d[j, q] * x0 + half)
-                r = kp = ds = bey = 0.0
-                for g in range(cs.shape[0]):
-                    i = cs[g]
-                    q, s0 = cs_cell[i], cs_score[i]
-                    s1 = s0 + dd[k, row[g]] + band[g]
-                    if s1 < lo:
-                        s1 = lo
-                        bey += w[g]
-                    elif s1 > hi:
-                        s1 = hi
-                        bey += w[g]
-                    x1 = s1 - ref
-                    p1 = 1.0 / (1.0 + np.exp(-(a[j, q] + b[j, q] * x1)))
-                    v1 = p1 * np.exp(c[j, q] + d[j, q] * x1 + half)
-                    r += w[g] * (v1 - v0[i])
-                    kp += w[g] * (p1 - p0[i])
-                    ds += w[g] * (s1 - s0)
-                rev[k], kept[k], dsat[k], beyond[k] = r, kp, ds, bey
-            return rev, kept, dsat, beyond
-
-        _KERNEL["f"] = sums
-    return _KERNEL["f"]
+    e1 = np.asarray(driver_result.expected_outcome(b1, max_samples=n_draws))
+    return e1 - e0, codes, None
 
 
 def _touched(table, changes, segs, name, ctx) -> np.ndarray:
@@ -239,8 +205,9 @@ def _effects(d, table, latest, ranges, driver_result, value_result, pair, ctx):
     if len(moved) == 0:
         zero = np.zeros(n)
         return zero, zero.copy(), zero.copy(), n_t, flags
+    latent = None
     if drivers:
-        dd, row_code = _driver_delta(driver_result, latest, values, moved, drivers, n)
+        dd, row_code, latent = _driver_delta(driver_result, latest, values, moved, drivers, n)
         if dd.shape[0] != n:
             raise ValueError(f"driver_result.expected_outcome returned {dd.shape[0]} draws, "
                              f"expected {n}; pass max_samples <= the driver posterior size.")
@@ -256,13 +223,26 @@ def _effects(d, table, latest, ranges, driver_result, value_result, pair, ctx):
     lo = cfg.get("score_min")
     hi = cfg.get("score_max")
     p = ctx["params"]
-    rev, kept, dsat, beyond = _kernel()(
+    kobs = np.full(len(grp), -1, dtype=np.int64)
+    eta0 = eta1 = cut = np.zeros((1, 1))
+    vals = np.zeros(1)
+    if latent is not None:
+        eta0, eta1, cut, vals = latent
+        kobs = category_index(grp["score"].to_numpy(float), vals)
+        kobs[grp["band"].to_numpy() != 0] = -1  # a score band sets the score: plain shift
+        off = int(grp["w"].to_numpy()[(kobs < 0) & (grp["band"].to_numpy() == 0)].sum())
+        if off:
+            flags.append(f"{off} customers' score is not a category of the driver model: "
+                         f"their expected change was added to it")
+    rev, kept, dsat, beyond = value_sums()(
         p["a"], p["b"], p["c"], p["d"], p["sigma"], pair.astype(np.int64),
         grp["cell"].to_numpy(np.int64)[first], grp["score"].to_numpy(float)[first], cs_id,
         grp["band"].to_numpy(float), grp["row"].to_numpy(np.int64),
         grp["w"].to_numpy(float), np.ascontiguousarray(dd, dtype=float),
         float(cfg["score_ref"]), -1e300 if lo is None else float(lo),
-        1e300 if hi is None else float(hi))  # finite bounds: fastmath assumes no inf
+        1e300 if hi is None else float(hi),  # finite bounds: fastmath assumes no inf
+        kobs, np.ascontiguousarray(eta0, dtype=float), np.ascontiguousarray(eta1, dtype=float),
+        np.ascontiguousarray(cut, dtype=float), np.ascontiguousarray(vals, dtype=float))
     if beyond.mean() >= 0.5:
         flags.append(f"clipped: {beyond.mean():.0f} customers (score kept in {lo:g} to "
                      f"{hi:g})")
@@ -384,7 +364,7 @@ def _summary_row(d, n_parts, rev, kept, dsat, n_t, flags, prob) -> dict:
     for stat, x in (("delta_satisfaction", dsat), ("customers_kept", kept),
                     ("revenue_change", rev), ("net_value", net), ("roi", roi)):
         row[f"{stat}_mean"] = float(np.mean(x)) if not np.isnan(x).all() else np.nan
-        row[f"{stat}_low"], row[f"{stat}_high"] = (interval(x, prob) if not np.isnan(x).all()
+        row[f"{stat}_low"], row[f"{stat}_high"] = (equal_tailed(x, prob) if not np.isnan(x).all()
                                                    else (np.nan, np.nan))
-    row["payback_months_low"], row["payback_months_high"] = interval(payback, prob)
+    row["payback_months_low"], row["payback_months_high"] = equal_tailed(payback, prob)
     return row

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from cxkit._plots import axes as _axes
+from cxkit.stats import HDI_PROB, equal_tailed
 from cxkit.value.quadrants import QUADRANTS
 
 _QUADRANT_COLORS = dict(zip(QUADRANTS, ["#2a9d8f", "#8ab17d", "#e76f51", "#9e9e9e"]))
@@ -126,9 +127,9 @@ def plot_quadrants(q: pd.DataFrame, *, ax=None, score: str | None = None,
     return ax
 
 
-def plot_retention_curve(value_result, *, ax=None, segments=None, hdi_prob: float = 0.94,
+def plot_retention_curve(value_result, *, ax=None, segments=None, prob: float = HDI_PROB,
                          **kwargs):
-    """P(retain) against the score per segment: posterior mean line and HDI band.
+    """P(retain) against the score per segment: posterior mean line and a 94% equal-tailed band.
 
     Parameters
     ----------
@@ -136,7 +137,8 @@ def plot_retention_curve(value_result, *, ax=None, segments=None, hdi_prob: floa
     ax : matplotlib Axes, optional
     segments : list of str, optional
         Segments to draw (default all).
-    hdi_prob : float
+    prob : float
+        Mass of the band (equal-tailed, :func:`cxkit.stats.equal_tailed`).
 
     Returns
     -------
@@ -150,11 +152,10 @@ def plot_retention_curve(value_result, *, ax=None, segments=None, hdi_prob: floa
     # the observed score range, so the curve is not extrapolated past the data
     lo_s, hi_s = value_result.config["score_min"], value_result.config["score_max"]
     grid = np.linspace(lo_s, hi_s, 41)
-    tail = (1 - hdi_prob) / 2 * 100
     for seg in segments or value_result.segments:
         p = value_result.retention_probability(grid, [seg] * len(grid))
         line = ax.plot(grid, p.mean(axis=0), label=str(seg), **kwargs)[0]
-        lo, hi = np.percentile(p, [tail, 100 - tail], axis=0)
+        lo, hi = equal_tailed(p, prob)
         ax.fill_between(grid, lo, hi, color=line.get_color(), alpha=0.2)
     ax.set_xlabel(value_result.config.get("score_name") or "score")
     ax.set_ylabel("P(retained)")

@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cxkit.value.impact import INTERVAL, interval
+from cxkit.stats import equal_tailed
+from cxkit.value.impact import INTERVAL
 from cxkit.value.quadrants import QUADRANTS
 
 RISK_COLUMNS = ["quadrant", "segment_var", "segment_value", "customers",
@@ -112,7 +113,7 @@ def revenue_at_risk(q: pd.DataFrame, value_result, *, segments: list[str], curre
             sel = in_q & m
             w = np.bincount(gid[sel], minlength=risk.shape[1]).astype(float)
             total = risk @ w
-            lo, hi = interval(total, prob)
+            lo, hi = equal_tailed(total, prob)
             rows.append({"quadrant": qname, "segment_var": var, "segment_value": value,
                          "customers": int(sel.sum()), "revenue_at_risk_mean": float(total.mean()),
                          "revenue_at_risk_low": lo, "revenue_at_risk_high": hi,

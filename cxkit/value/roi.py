@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from cxkit._checks import require_columns
+from cxkit.stats import MONEY_PROB, equal_tailed
 
 COST_PARTS = ("cost_one_off", "cost_per_customer", "cost_per_period")
-MONEY_PROB = 0.90
 _HINT = "Pass the run's tables (tables/*.parquet written by notebook 30); re-run `make run`."
 
 __all__ = ["initiative_cost", "roi_draws", "roi_summary", "plot_roi_distribution",
@@ -82,18 +82,17 @@ def roi_draws(draws: pd.DataFrame, initiatives: pd.DataFrame,
 def roi_summary(roi: pd.DataFrame, prob: float = MONEY_PROB) -> pd.DataFrame:
     """Per initiative: ``cost, net_value_mean/_low/_high, roi_mean/_low/_high,
     p_roi_positive`` over the draws of :func:`roi_draws` (90% equal-tailed intervals)."""
-    q = ((1 - prob) / 2, 1 - (1 - prob) / 2)
     g = roi.groupby("initiative", sort=False)
-    out = pd.DataFrame({
-        "cost": g["cost"].first(),
-        "net_value_mean": g["net_value"].mean(),
-        "net_value_low": g["net_value"].quantile(q[0]),
-        "net_value_high": g["net_value"].quantile(q[1]),
-        "roi_mean": g["roi"].mean(),
-        "roi_low": g["roi"].quantile(q[0]),
-        "roi_high": g["roi"].quantile(q[1]),
-        "p_roi_positive": g["net_value"].apply(lambda x: float((x > 0).mean())),
-    })
+    out = pd.DataFrame({"cost": g["cost"].first(), "net_value_mean": g["net_value"].mean()})
+    for stat in ("net_value", "roi"):
+        if stat == "roi":
+            out["roi_mean"] = g["roi"].mean()
+        bounds = g[stat].apply(lambda x: equal_tailed(x.to_numpy(), prob))
+        out[f"{stat}_low"] = bounds.str[0]
+        out[f"{stat}_high"] = bounds.str[1]
+    out["p_roi_positive"] = g["net_value"].apply(lambda x: float((x > 0).mean()))
+    out = out[["cost", "net_value_mean", "net_value_low", "net_value_high", "roi_mean",
+               "roi_low", "roi_high", "p_roi_positive"]]
     out.attrs["interval"] = f"{prob:.0%} equal-tailed"
     return out.reset_index()
 

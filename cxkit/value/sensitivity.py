@@ -13,7 +13,7 @@ import warnings
 
 import pandas as pd
 
-from cxkit.value.impact import evaluate_initiatives
+from cxkit.value.impact import INTERVAL, evaluate_initiatives
 
 SENSITIVITY_COLUMNS = ["specification", "pooled_by", "adjusted_for", "revenue_change_mean",
                        "revenue_change_low", "revenue_change_high", "gate_passed",
@@ -87,7 +87,7 @@ def specification_sensitivity(table: pd.DataFrame, definition: dict, *, segments
     frame = pd.DataFrame(rows)
     base = frame["revenue_change_mean"].iloc[0]
     frame["ratio_to_default"] = frame["revenue_change_mean"] / base if base else float("nan")
-    frame.attrs.update({"initiative": definition["name"], "interval": 0.9,
+    frame.attrs.update({"initiative": definition["name"], "interval": INTERVAL,
                         "currency": definition["currency"],
                         "horizon_days": definition["horizon_days"]})
     return frame[SENSITIVITY_COLUMNS]

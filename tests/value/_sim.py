@@ -1,5 +1,7 @@
 """Simulated inputs and the simulator's true initiative effects, for the value tests."""
 
+import types
+
 import numpy as np
 import pandas as pd
 
@@ -75,3 +77,50 @@ def simulated_inputs(seed=42, n_customers=2000):
                                  horizon_days=sim.truth["horizon_days"],
                                  segments=["region", "channel", "plan"])
     return sim, table
+
+
+class TrueOrdinal:
+    """The simulator's NPS model as an ordinal driver result (``n_draws`` identical draws:
+    evaluate_initiatives prices as many draws as the driver result holds)."""
+
+    def __init__(self, truth, n_draws=4):
+        drivers = truth["drivers"]
+        labels = sorted(truth["nps"]["alpha"])
+        alpha = np.array([truth["nps"]["alpha"][s] for s in labels])
+        beta = np.array([[truth["nps"]["beta"][s.split("|")[0]][d] for d in drivers]
+                         for s in labels])
+        cut = np.asarray(truth["nps"]["cutpoints"])
+        import arviz as az
+
+        self.idata = az.from_dict(posterior={"alpha": np.tile(alpha, (2, n_draws // 2, 1)),
+                                             "beta": np.tile(beta, (2, n_draws // 2, 1, 1)),
+                                             "cutpoints": np.tile(cut, (2, n_draws // 2, 1))})
+        self.config = types.SimpleNamespace(family="ordinal", drivers=drivers,
+                                            segments=["region", "channel"],
+                                            segment_labels=labels, categories=list(range(11)))
+
+    def segment_labels(self, data):
+        return data["region"].astype(str) + "|" + data["channel"].astype(str)
+
+    def expected_outcome(self, data, *, max_samples=1000):
+        from cxkit.value.counterfactual import ordinal_latent
+
+        eta, cut, vals = ordinal_latent(self, data, max_samples=max_samples)
+        return vals[0] + sum(np.diff(vals)[j] * (1 / (1 + np.exp(cut[:, j, None] - eta)))
+                             for j in range(cut.shape[1]))
+
+
+def true_value_result(truth, table):
+    """A value result holding the simulator's retention and spend rules (two equal draws)."""
+    from tests.value.conftest import make_value_result
+
+    cols = ["plan", "region", "channel"]
+    cells = sorted(set(table[cols].astype(str).agg("|".join, axis=1)))
+    plan = [c.split("|")[0] for c in cells]
+    vr = make_value_result({"a": [truth["retention"]["r0"][p] for p in plan],
+                            "b": [truth["retention"]["r_nps"]] * len(cells),
+                            "c": [truth["spend"]["s0"][p] for p in plan],
+                            "d": [truth["spend"]["s_nps"]] * len(cells),
+                            "sigma": truth["spend"]["sigma"]}, segments=cells, n_draws=4)
+    vr.config.update(segment_columns=cols, horizon_days=truth["horizon_days"])
+    return vr

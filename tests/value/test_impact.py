@@ -225,48 +225,53 @@ def test_bad_targets_are_named(setup, stand_in_driver, value_result_factory):
 
 @pytest.mark.slow
 def test_true_effect_of_initiatives_lies_in_the_90_interval(tmp_path):
-    """Issue #10 point 5 on `cxkit simulate` data, real fits of both models.
+    """Issue #10 point 5 on `cxkit simulate` data, with real value-model fits on seeds 1 and 2.
 
     The truth is computed from the generative parameters in truth.json
     (tests/value/_sim.py: ordinal NPS with each customer's noise conditioned on the observed
-    score, then the true renewal and contract-value rules). Seed 2 is used. Run with the
-    full sample.yaml settings on seeds 1, 2, 3 and 42 (the committed sample), the six
-    shipped initiatives landed inside their 90% intervals 5, 6, 2 and 3 times: seeds 3 and 42
-    happen to draw a retention slope 2.1-2.2 posterior sd below the generative 0.25 (MLE
-    0.203 on seed 42; over seeds 40-69 the MLE z-scores have mean -0.27, sd 0.96, 10% beyond
-    1.645), and every initiative's revenue scales with that slope.
+    score, then the true renewal and contract-value rules). The driver model holds the
+    simulator's NPS rule (tests/value/_sim.TrueOrdinal): that the pricing itself is exact is
+    tests/value/test_counterfactual.py; here the value model's posterior must cover the truth.
+    The six initiatives share one retention slope, so a seed's six checks rise and fall
+    together. Two seeds (each fit is ~40 s, most of it compiling): every initiative must be
+    inside its 90% interval on at least one of them (probability 0.99 when a seed covers with
+    probability 0.9), and no check may miss by more than 3 posterior sd (a gross bias). The
+    coverage over many seeds, fitted driver model included: benchmarks/value_calibration.py
+    (figures in benchmarks/README.md).
     """
-    from cxkit.drivers import fit_drivers
     from cxkit.value.initiatives import load_initiatives
     from cxkit.value.model import fit_value_model
-    from tests.value._sim import simulated_inputs, true_revenue_change
+    from tests.value._sim import TrueOrdinal, simulated_inputs, true_revenue_change
 
-    sim, table = simulated_inputs(seed=2)
-    defs = {d["name"]: d for d in load_initiatives(["params/initiatives/sample.yaml"])}
-    chosen = [defs["delivery rating +1"], defs["call the detractors"]]
-    drv = fit_drivers(sim.analysis, outcome="nps", drivers=list(sim.truth["drivers"]),
-                      segments=["region"], draws=500, tune=500, chains=2, seed=2,
-                      gate="off", parametrization="non_centered", target_accept=0.9)
-    val = fit_value_model(table, segment="plan", draws=1000, tune=1000, chains=2, seed=2,
-                          gate="raise")
-    # the value model recovers the generative retention and spend rules (within 3 sd)
-    assert val.config["covariates"] == ["region", "channel"]
-    pop = val.summary().query("segment.isna()").set_index("parameter")
-    truth = sim.truth
-    for name, true in [("mu_b", truth["retention"]["r_nps"]), ("mu_d", truth["spend"]["s_nps"]),
-                       ("sigma", truth["spend"]["sigma"])]:
-        assert abs(pop.loc[name, "mean"] - true) < 3 * pop.loc[name, "sd"], name
-    out, _ = evaluate_initiatives(chosen, drv, val, sim.analysis, table, max_samples=1000,
-                                  seed=2)
+    defs = load_initiatives(["params/initiatives/sample.yaml"])
+    covered = {d["name"]: 0 for d in defs}
+    for seed in (1, 2):
+        sim, table = simulated_inputs(seed=seed, n_customers=1000)
+        val = fit_value_model(table, segment="plan", draws=1000, tune=1000, chains=2, seed=seed,
+                              gate="raise")
+        # the value model recovers the generative retention and spend rules (within 3 sd)
+        assert val.config["covariates"] == ["region", "channel"]
+        pop = val.summary().query("segment.isna()").set_index("parameter")
+        truth = sim.truth
+        for name, true in [("mu_b", truth["retention"]["r_nps"]),
+                           ("mu_d", truth["spend"]["s_nps"]), ("sigma", truth["spend"]["sigma"])]:
+            assert abs(pop.loc[name, "mean"] - true) < 3 * pop.loc[name, "sd"], (seed, name)
+        out, draws = evaluate_initiatives(defs, TrueOrdinal(truth, n_draws=1000), val,
+                                          sim.analysis, table, max_samples=1000, seed=seed)
+        out = out.set_index("initiative")
+        sd = draws.groupby("initiative")["revenue_change"].std()
+        for d in defs:
+            true_rev, true_kept = true_revenue_change(sim, table, d)
+            r = out.loc[d["name"]]
+            covered[d["name"]] += bool(r["revenue_change_low"] < true_rev
+                                       < r["revenue_change_high"]
+                                       and r["customers_kept_low"] < true_kept
+                                       < r["customers_kept_high"])
+            z = (true_rev - r["revenue_change_mean"]) / sd[d["name"]]
+            assert abs(z) < 3, (seed, d["name"], true_rev, z)
+            assert r["revenue_change_low"] > 0  # and the data can tell it is a gain
+    assert min(covered.values()) >= 1, covered
     back = type(val).load(val.save(tmp_path / "value"))
     cells = ["basic|North|web", "premium|South|app"]
     np.testing.assert_allclose(back.expected_value([5.0, 9.0], cells),
                                val.expected_value([5.0, 9.0], cells))
-    out = out.set_index("initiative")
-    for d in chosen:
-        true_rev, true_kept = true_revenue_change(sim, table, d)
-        r = out.loc[d["name"]]
-        assert r["revenue_change_low"] < true_rev < r["revenue_change_high"], (d["name"], true_rev)
-        assert r["customers_kept_low"] < true_kept < r["customers_kept_high"], (d["name"],
-                                                                                true_kept)
-        assert r["revenue_change_low"] > 0  # and the data can tell it is a gain
