@@ -38,6 +38,7 @@ Usage::
     .venv/bin/python benchmarks/drivers.py --part speedup --naive-draws 200 --naive-tune 200
     .venv/bin/python benchmarks/drivers.py --part survey      # bernoulli, gaussian, MLE floor
     .venv/bin/python benchmarks/drivers.py --part survey --family ordinal
+    .venv/bin/python benchmarks/drivers.py --part survey --target-accept 0.9
 """
 
 from __future__ import annotations
@@ -209,12 +210,11 @@ def mle_floor(df, family: str) -> dict:
 
 
 def run_survey(n: int, family: str, seed: int, chains: int | None, draws: int | None,
-               tune: int | None) -> dict:
-    import numpy as np
-
+               tune: int | None, target_accept: float | None = None) -> dict:
     from cxkit.drivers import fit_drivers
 
-    kw = {k: v for k, v in {"chains": chains, "draws": draws, "tune": tune}.items() if v}
+    kw = {k: v for k, v in {"chains": chains, "draws": draws, "tune": tune,
+                            "target_accept": target_accept}.items() if v}
     out = {"part": f"survey-{family}", "rows": n, "drivers": len(SURVEY_DRIVERS), "segments": 6,
            "load_before": _load(), "settings": kw or "defaults"}
     # Gaussian fit of the same shape (sufficient statistics: the fast case).
@@ -275,6 +275,8 @@ def main(argv=None) -> int:
     p.add_argument("--chains", type=int, default=None, help="survey part: override the default")
     p.add_argument("--draws", type=int, default=None, help="survey part: override the default")
     p.add_argument("--tune", type=int, default=None, help="survey part: override the default")
+    p.add_argument("--target-accept", type=float, default=None,
+                   help="survey part: override the default (0.8)")
     p.add_argument("--rows", type=int, default=1_000_000, help="rows for the scale part")
     p.add_argument("--speedup-rows", type=int, default=20_000)
     p.add_argument("--segments", type=int, default=20)
@@ -306,7 +308,8 @@ def main(argv=None) -> int:
               f"raw ratio {r['raw_ratio_lower_bound']}x with the naive side doing "
               f"{r['naive_iterations']} iterations; target >= 10x)", flush=True)
     if args.part == "survey":
-        r = run_survey(args.survey_rows, args.family, args.seed, args.chains, args.draws, args.tune)
+        r = run_survey(args.survey_rows, args.family, args.seed, args.chains, args.draws, args.tune,
+                       args.target_accept)
         results.append(r)
         print(json.dumps(r), flush=True)
         print(f"survey {args.family}: {r['rows']:,} rows x {r['drivers']} ratings x 6 segments: "

@@ -5,17 +5,16 @@ constant that does not depend on the parameters), computed from the reduction th
 ``cxkit.drivers.model.prepare_data`` made:
 
 * gaussian: per-segment sufficient statistics, so a gradient costs segments x drivers^2;
-* bernoulli: ``sum_i k_i eta_i - n_i softplus(eta_i)`` over cells of identical rows
-  (``n_i`` rows, ``k_i`` successes). The linear part is a per-segment sufficient statistic
-  (``sum k`` and ``X'k``), so only the softplus term touches every cell;
+* bernoulli: ``sum_i k_i log sigmoid(eta_i) + (n_i - k_i) log sigmoid(-eta_i)`` over cells
+  of identical rows (``n_i`` rows, ``k_i`` successes);
 * ordinal: cumulative logit, ``sum_ic n_ic log(F(c_c - eta_i) - F(c_{c-1} - eta_i))``,
   written with log-sigmoids (no clipping) so it stays exact far in the tails.
 
-The linear predictor is computed per segment block (cells are sorted by segment), one
-matrix-vector product each, instead of gathering a segment's effects for every cell:
-that gather and its scatter-add gradient cost more than the products themselves. With
-``dtype="float32"`` the design and the products are single precision, which halves the
-memory read per gradient; the sums stay double (see benchmarks/README.md).
+Both logit families go through one fused numba kernel (``cxkit.drivers.kernel``): value
+and gradient in one pass over the cells, about 4x less CPU per gradient than the same
+likelihood written as PyTensor operations (benchmarks/README.md). With ``dtype="float32"``
+the design is stored in single precision (half the memory read per gradient); the linear
+predictor and every sum stay double.
 """
 
 from __future__ import annotations
@@ -40,63 +39,36 @@ def gaussian_loglik(st: dict, alpha_std, beta_std, sigma_std):
     pm.Potential("loglik", loglik)
 
 
-def linear_predictor(st: dict, alpha, beta, dtype: str = "float64"):
-    """``eta`` of every cell: ``alpha[s] + x_i . beta[s]``, one block per segment."""
-    import pytensor
-    import pytensor.tensor as pt
+def _entries(st: dict, dtype: str) -> dict:
+    from cxkit.drivers.kernel import entries_from_cells
 
-    parts = []
-    for s, (lo, hi) in enumerate(zip(st["bounds"][:-1], st["bounds"][1:])):
-        if hi == lo:
-            continue
-        # Shared, not constant: numba would otherwise compile the data into the code
-        # (minutes and gigabytes at 100k cells); nutpie passes shared data by reference.
-        x = pytensor.shared(np.ascontiguousarray(st["x"][lo:hi], dtype=dtype), name=f"x_seg{s}")
-        b = beta[s] if dtype == "float64" else pt.cast(beta[s], dtype)
-        a = alpha[s] if dtype == "float64" else pt.cast(alpha[s], dtype)
-        parts.append(pt.dot(x, b) + a)
-    return parts[0] if len(parts) == 1 else pt.concatenate(parts)
-
-
-def _as_float64(x):
-    import pytensor.tensor as pt
-
-    return x if x.dtype == "float64" else pt.cast(x, "float64")
+    return entries_from_cells(st["x"], st["counts"], st["seg_idx"], len(st["bounds"]) - 1, dtype)
 
 
 def bernoulli_loglik(st: dict, alpha, beta, dtype: str = "float64"):
-    """Binomial log-likelihood of the cells, as a ``pm.Potential`` named ``loglik``."""
+    """Binomial log-likelihood of the cells, as a ``pm.Potential`` named ``loglik``.
+
+    The two-category cumulative logit with its cutpoint fixed at 0:
+    ``P(y = 1) = sigmoid(eta)``.
+    """
     import pymc as pm
     import pytensor.tensor as pt
 
-    eta = linear_predictor(st, alpha, beta, dtype)
-    # log p^k (1-p)^(n-k) = k eta - n softplus(eta); the k-part sums to per-segment statistics.
-    linear = pt.sum(alpha * st["k_seg"]) + pt.sum(beta * st["xk_seg"])
-    soft = pt.softplus(eta)
-    if not st["all_single"]:
-        soft = soft * st["trials"].astype(dtype)
-    return pm.Potential("loglik", linear - pt.sum(_as_float64(soft)))
+    from cxkit.drivers.kernel import logit_loglik
+
+    total = logit_loglik(alpha, beta, pt.zeros(1), _entries(st, dtype), "cells")
+    return pm.Potential("loglik", total)
 
 
 def ordinal_loglik(st: dict, alpha, beta, cut, dtype: str = "float64"):
-    """Cumulative-logit log-likelihood weighted by each cell's category counts."""
-    import pymc as pm
-    import pytensor.tensor as pt
+    """Cumulative-logit log-likelihood weighted by each cell's category counts.
 
-    eta = _as_float64(linear_predictor(st, alpha, beta, dtype))
-    counts = st["counts"]
-    n_cat = counts.shape[1]
-    # d_c = cut_c - eta: P(y <= c) = sigmoid(d_c). A middle category's probability is
-    # sigmoid(d_c) - sigmoid(d_{c-1}) = sigmoid(d_c) sigmoid(-d_{c-1}) (1 - exp(-gap_c)) with
-    # gap_c = cut_c - cut_{c-1}: its log is two log-sigmoids and a log1mexp, no cancellation.
-    d = cut[None, :] - eta[:, None]
-    log_cdf = -pt.softplus(-d)          # log P(y <= c), c = 0..K-2
-    log_sf = -pt.softplus(d)            # log P(y > c)
-    total = pt.sum(counts[:, 0] * log_cdf[:, 0]) + pt.sum(counts[:, n_cat - 1] * log_sf[:, -1])
-    if n_cat > 2:
-        gaps = cut[1:] - cut[:-1]
-        log_gap = pt.log1mexp(-gaps)
-        # sigmoid(a) - sigmoid(b) = sigmoid(a) sigmoid(-b) (1 - e^(b - a)) for a > b.
-        middle = log_cdf[:, 1:] + log_sf[:, :-1] + log_gap[None, :]
-        total = total + pt.sum(counts[:, 1:n_cat - 1] * middle)
-    return pm.Potential("loglik", total)
+    ``P(y <= c) = sigmoid(cut_c - eta)``; a middle category's probability is
+    ``sigmoid(a) - sigmoid(b) = sigmoid(a) sigmoid(-b) (1 - exp(b - a))`` for ``a > b``: two
+    log-sigmoids and a ``log1mexp`` of the cutpoints' gap, no cancellation (kernel.py).
+    """
+    import pymc as pm
+
+    from cxkit.drivers.kernel import logit_loglik
+
+    return pm.Potential("loglik", logit_loglik(alpha, beta, cut, _entries(st, dtype), "cells"))

@@ -18,8 +18,9 @@ import numpy as np
 _STEPS_PER_ITERATION = {"gaussian": 7, "bernoulli": 15, "ordinal": 15}
 # Show progress (progress=None) when the fit is expected to take longer than this.
 PROGRESS_AFTER_S = 20.0
-# Low-rank mass matrix adaptation for the logit families: correlated ratings tilt their
-# posterior, and a diagonal mass matrix then needs long trajectories (see benchmarks).
+# Extra nutpie arguments per family: none. Its low-rank modified mass matrix was measured on
+# the 14-rating survey case and needed about twice the gradients per draw of the diagonal
+# one (benchmarks/README.md, driver model on survey shapes).
 _NUTPIE_SETTINGS = {"gaussian": {}, "bernoulli": {}, "ordinal": {}}
 
 _PROGRESS_TEMPLATE = (

@@ -28,10 +28,16 @@ def test_late_delivery_lowers_olist_review_scores():
     n_missing = int(responses["gap_delivery"].isna().sum())
     assert n_missing > 0  # canceled / undelivered orders have no gap: dropped, and counted
 
+    # target_accept 0.9, as the gate's message advises: six region x driver effects are
+    # completely or quasi-completely separated (their size rests on the prior) and nine
+    # regions have empty outcome categories. At 0.8 this fit diverged once in 4,000 draws
+    # with the fused kernel and not with the earlier PyTensor graph: the log-density is the
+    # same to 1e-12 (test_kernel), but rounding sends the chains along other paths, and one
+    # of them met the separated regions' tails. At 0.9: 0 divergences, gate passed.
     result = fit_drivers(responses, outcome="review_score",
                          drivers=["gap_delivery", "breach_delivery"], segments=["region"],
                          family="ordinal", draws=1000, tune=1000, chains=4, seed=1,
-                         gate="raise", missing="drop")
+                         gate="raise", missing="drop", target_accept=0.9)
 
     assert result.diagnostics["passed"]
     assert result.diagnostics["divergences"] == 0
