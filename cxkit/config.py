@@ -129,7 +129,7 @@ class DriversSection(_Section):
     chains: int = Field(4, gt=0)
     seed: int = 0
     parametrization: Literal["auto", "centered", "non_centered"] = "auto"  # hierarchy form
-    target_accept: float = Field(0.8, gt=0, lt=1)  # NUTS step-size target; raise on divergences
+    target_accept: float = Field(0.9, gt=0, lt=1)  # NUTS step-size target; raise on divergences
     allow_failed_gate: bool = False  # True: publish despite a failed convergence gate, flagged
 
 

@@ -41,7 +41,7 @@ draws: int = 1000  # posterior draws per chain
 tune: int = 1000  # tuning steps per chain
 chains: int = 4  # MCMC chains
 parametrization: str = "auto"  # auto, centered or non_centered hierarchy
-target_accept: float = 0.8  # NUTS target acceptance
+target_accept: float = 0.9  # NUTS target acceptance
 allow_failed_gate: bool = False  # True: keep a fit that fails the convergence gate, flagged
 olist_sources: str = ""  # sources YAML of the Olist sample; empty skips the Olist section
 

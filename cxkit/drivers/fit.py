@@ -277,7 +277,7 @@ def fit_drivers(
     chains: int = 4,
     seed: int = 0,
     cores: int | None = None,
-    target_accept: float = 0.8,
+    target_accept: float = 0.9,
     gate: Literal["raise", "warn", "off"] = "raise",
     missing: Literal["raise", "drop"] = "raise",
     sampler: Literal["nutpie", "pymc"] = "nutpie",
