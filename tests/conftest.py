@@ -40,9 +40,12 @@ def required_markers(item: pytest.Item, environ=os.environ) -> list[str]:
             and environ.get(flag, "").strip().lower() in {"1", "true", "yes"}]
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """The real notebooks (build/nbval) share one run folder and read each other's outputs:
-    one xdist group keeps them on one worker, in order (``--dist loadgroup``)."""
+    one xdist group keeps them on one worker, in order (``--dist loadgroup``). ``tryfirst``:
+    xdist turns the marker into the node id's ``@group`` in its own hook, which would
+    otherwise run first (this conftest is registered before the worker plugin)."""
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.xdist_group("notebooks"))

@@ -274,9 +274,15 @@ async def _probe(server, kernel_id: str, marker: Path) -> list[str]:
     return seen
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # the process ended between listing and reading (a culled kernel)
+        return b""
+
+
 def _kernels(server) -> list[int]:
-    return [p for p in process_tree(server["proc"].pid)[1:]
-            if b"ipykernel" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    return [p for p in process_tree(server["proc"].pid)[1:] if b"ipykernel" in _cmdline(p)]
 
 
 @pytest.mark.slow

@@ -30,7 +30,7 @@ def test_driver_model_recovers_the_effect_of_the_most_harmful_topic():
     drivers = ["rating_product", "rating_delivery", "rating_app", "rating_price",
                "gap_delivery", "had_support_ticket", col]
     res = fit_drivers(data, outcome="nps", family="ordinal", segments="region",
-                      drivers=drivers, chains=2, draws=1000, tune=1000, seed=1,
+                      drivers=drivers, chains=4, draws=1000, tune=1000, seed=1,
                       parametrization="non_centered")  # 4 regions: as params/sample.yaml
     assert res.diagnostics["passed"]
     s = res.summary().set_index(["segment", "driver"])
