@@ -14,6 +14,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from cxkit._checks import read_yaml_mapping
+
 __all__ = ["ConfigError", "merge", "path_fields", "read_raw", "format_errors"]
 
 #: The model field that records the file a config came from: never set from YAML.
@@ -134,22 +136,15 @@ def read_raw(path: Path, model: type[BaseModel], params_dir: Path,
     """The YAML at ``path`` as a mapping, its ``extends:`` chain merged under it and its
     paths resolved (not yet validated against ``model``; ``params_dir`` is named in the
     message when the file is missing)."""
-    import yaml
-
     if path in chain:
         raise ConfigError(f"{path}: 'extends' loops back to itself "
                           f"({' -> '.join(str(p) for p in (*chain, path))}).")
-    if not path.is_file():
-        where = f" (extended by {chain[-1]})" if chain else ""
-        raise ConfigError(f"{path}: run parameters file not found{where}. "
-                          f"Pass a YAML from {params_dir}, e.g. params/sample.yaml.")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping with sections "
-                          f"{', '.join(_sections(model))}, got {type(raw).__name__}.")
+    where = f" (extended by {chain[-1]})" if chain else ""
+    raw = read_yaml_mapping(
+        path, error=ConfigError,
+        missing=(f"run parameters file not found{where}. "
+                 f"Pass a YAML from {params_dir}, e.g. params/sample.yaml."),
+        expected=f"a mapping with sections {', '.join(_sections(model))}, got {{got}}.")
     if _SOURCE in raw:
         raise ConfigError(f"{path}: unknown key '{_SOURCE}'. Allowed: extends, "
                           f"{', '.join(_sections(model))}.")

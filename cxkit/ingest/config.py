@@ -18,9 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal, Union
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from cxkit._checks import read_yaml_mapping
 from cxkit.ingest.errors import ConfigError
 
 __all__ = [
@@ -300,15 +300,8 @@ def _format_validation(err: ValidationError, file: Path | str) -> str:
 
 
 def _read_yaml(path: Path) -> dict:
-    if not path.is_file():
-        raise ConfigError(f"{path}: file not found")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
-    return data
+    return read_yaml_mapping(path, error=ConfigError, missing="file not found",
+                             expected="a mapping at the top level")
 
 
 def load_sources(path: Path | str) -> SourcesSpec:

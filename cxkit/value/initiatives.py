@@ -35,6 +35,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cxkit._checks import read_yaml_mapping
+
 
 class InitiativeError(ValueError):
     """An initiatives file or definition that cannot be used; says where and what to do."""
@@ -193,21 +195,14 @@ def load_initiatives(paths) -> list[dict]:
     >>> load_initiatives(["params/initiatives/sample.yaml"])[0]["name"]  # doctest: +SKIP
     'faster delivery in the South'
     """
-    import yaml
-
     out: list[dict] = []
     for path in [paths] if isinstance(paths, (str, Path)) else paths:
         path = Path(path)
-        if not path.is_file():
-            raise InitiativeError(f"{path}: initiatives file not found; list files that exist "
-                                  f"under value.initiatives (e.g. params/initiatives/sample.yaml).")
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise InitiativeError(f"{path}: not valid YAML: {exc}") from None
-        if not isinstance(raw, dict):
-            raise InitiativeError(f"{path}: expected a mapping with 'initiatives:' (a list), "
-                                  f"got {type(raw).__name__}.")
+        raw = read_yaml_mapping(
+            path, error=InitiativeError,
+            missing=("initiatives file not found; list files that exist under "
+                     "value.initiatives (e.g. params/initiatives/sample.yaml)."),
+            expected="a mapping with 'initiatives:' (a list), got {got}.")
         out += resolve(raw, where=str(path))
     names = [d["name"] for d in out]
     dup = sorted({n for n in names if names.count(n) > 1})
