@@ -7,26 +7,16 @@ all-or-nothing, the quadrants stay descriptive and add up, and the at-risk quadr
 no active customer (everyone in it already left), so no call list can be made from it.
 """
 
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-OLIST = ROOT.parent / "shared" / "data" / "olist_sample"
-
-pytestmark = [
-    pytest.mark.olist,
-    pytest.mark.skipif(not (OLIST / "olist_orders_dataset.csv").is_file(),
-                       reason=f"Olist sample not found at {OLIST} (see its README)"),
-]
+pytestmark = pytest.mark.olist  # the olist_ingest fixture skips where the sample is absent
 
 
 @pytest.fixture(scope="module")
-def olist_table():
+def olist_table(olist_ingest):
     from cxkit import value
-    from cxkit.ingest import ingest
 
-    out = ingest(ROOT / "params" / "sources" / "olist.yaml")
+    out = olist_ingest  # ingested once per session (tests/conftest.py)
     with pytest.warns(UserWarning, match=r"Only 1 of 1689 surveyed customers have revenue"):
         table = value.customer_value_table(out.events, out.responses, out.customers,
                                            score="review_score", cutoff="2018-01-01",

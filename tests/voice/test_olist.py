@@ -6,27 +6,17 @@ Its reviews came 3.5 days later against the promise (94% interval 2.2 to 4.7) an
 stars against 4.06 (-1.23, -1.39 to -1.07). Lexicon sentiment correlates 0.66 with stars.
 """
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from cxkit.ingest import ingest
 from cxkit.voice import fit_topics, join_topics, topic_association
 
-ROOT = Path(__file__).resolve().parents[2]
-OLIST = ROOT.parent / "shared" / "data" / "olist_sample"
-
-pytestmark = [
-    pytest.mark.olist,
-    pytest.mark.skipif(not (OLIST / "olist_orders_dataset.csv").is_file(),
-                       reason=f"Olist sample not found at {OLIST} (see its README)"),
-]
+pytestmark = pytest.mark.olist  # the olist_ingest fixture skips where the sample is absent
 
 
 @pytest.fixture(scope="module")
-def olist():
-    r = ingest(ROOT / "params" / "sources" / "olist.yaml").responses
+def olist(olist_ingest):
+    r = olist_ingest.responses  # ingested once per session (tests/conftest.py)
     model, scored = fit_topics(r, n_topics=8, seed=42)
     return model, join_topics(r, scored)
 
