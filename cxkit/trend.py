@@ -51,10 +51,10 @@ _METRIC_COLUMNS = ["metric", "segment", "value", "value_low", "value_high", "kin
                    "c"]
 
 
-def _read(run_dir: str | Path, name: str) -> pd.DataFrame | None:
+def _read(run: Run, name: str) -> pd.DataFrame | None:
     """A run's table with today's column names, without the rows under the privacy floor
     (:meth:`cxkit.rundir.Run.table`); None when the run has none."""
-    return Run(run_dir).table_or_none(name, drop_floored=True)
+    return run.table_or_none(name, drop_floored=True)
 
 
 def _interval(t: pd.DataFrame, stat: str) -> tuple[pd.Series, pd.Series]:
@@ -149,26 +149,27 @@ def metrics(run_dir: str | Path, *, segments: Sequence[str] = (),
     >>> metrics("reports/latest", segments=["region"],
     ...         scores=[{"score": "csat", "kind": "top_box"}])  # doctest: +SKIP
     """
-    run_dir = Path(run_dir)
+    run = Run(run_dir)
     parts = []
-    nps = _read(run_dir, "nps_by_segment")
+    nps = _read(run, "nps_by_segment")
     if nps is not None and len(nps):
         low, high = _interval(nps, "nps")
         parts.append(pd.DataFrame({
             "metric": "nps", "segment": nps["segment"].astype(str), "value": nps["nps_mean"],
             "value_low": low, "value_high": high, "kind": "dirichlet",
             "a": nps["promoters"], "b": nps["passives"], "c": nps["detractors"]}))
+    # The first NPS score is the headline: read from its saved table when there is one,
+    # else computed below and still named "nps".
     scores = list(scores)
-    headline_nps = next((i for i, sc in enumerate(scores) if sc["kind"] == "nps"), None)
-    if parts and headline_nps is not None:  # the saved table is that score's NPS
-        scores.pop(headline_nps)
-        headline_nps = None
-    resp = Run(run_dir).ingest_or_none("responses") if scores else None
+    headline = next((i for i, sc in enumerate(scores) if sc["kind"] == "nps"), None)
+    if parts and headline is not None:
+        scores.pop(headline)
+        headline = None
+    resp = run.ingest_or_none("responses") if scores else None
     if resp is not None:
-        floor = Run(run_dir).min_n
-        parts += [_score_rows(resp, sc, segments, nps_named=(i == headline_nps), min_n=floor)
+        parts += [_score_rows(resp, sc, segments, nps_named=(i == headline), min_n=run.min_n)
                   for i, sc in enumerate(scores) if sc["score"] in resp]
-    imp = _read(run_dir, "driver_importance")
+    imp = _read(run, "driver_importance")
     if imp is not None and len(imp):
         low, high = _interval(imp, "importance")
         parts.append(pd.DataFrame({
@@ -176,7 +177,7 @@ def metrics(run_dir: str | Path, *, segments: Sequence[str] = (),
             "segment": imp["segment"].astype(str), "value": imp["importance_mean"],
             "value_low": low, "value_high": high, "kind": "normal",
             "a": imp["importance_mean"], "b": (high - low) / (2 * _Z94), "c": np.nan}))
-    gaps = _read(run_dir, "journey_gaps")
+    gaps = _read(run, "journey_gaps")
     if gaps is not None and len(gaps):
         g = gaps[gaps["n"] > 0]
         seg = np.where(g["segment_var"] == "overall", "All",
@@ -247,7 +248,7 @@ def update_trend(run_dir: str | Path, previous_dir: str | Path | None, *, run_id
     rows = rows.assign(run_id=run_id, run_name=run_name, finished_at=finished_at,
                        previous_run_id=Path(previous_dir).name if previous_dir else None)
     rows = rows[TREND_COLUMNS]
-    history = _read(previous_dir, "trend") if previous_dir else None
+    history = _read(Run(previous_dir), "trend") if previous_dir else None
     table = rows if history is None or history.empty else pd.concat(
         [history[history["run_id"] != run_id][TREND_COLUMNS], rows], ignore_index=True)
     table.attrs["interval"] = f"value_low/value_high: {PROB:.0%} posterior intervals"
